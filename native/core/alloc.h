@@ -1,0 +1,48 @@
+// Memory for the core: every byte a map holds goes through a MemoryAccount, which counts
+// it (for stats().bytes) and turns allocation failure into a nullptr instead of an
+// exception. A process-wide test hook can make the Nth allocation from now fail, so tests
+// can prove that every operation either completes or leaves its map unchanged.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace gomap {
+
+// Raw allocation: nullptr on failure (or when the failure-injection hook says so).
+void* allocateBytes(size_t bytes) noexcept;
+// Like allocateBytes, but the memory reads as zeros (large blocks come lazily from the OS).
+void* allocateZeroedBytes(size_t bytes) noexcept;
+void freeBytes(void* p) noexcept;
+
+// Test hook: the allocation `n` calls from now fails (n = 1: the next one), and every
+// later one succeeds again. n = 0 disarms the hook.
+void failNthAllocation(uint64_t n) noexcept;
+// Number of allocations attempted so far in this process (for sweeping n in tests).
+uint64_t allocationCount() noexcept;
+
+// Counts the bytes one owner (a map) holds. Not thread-safe: one owner, one account.
+class MemoryAccount {
+ public:
+  void* allocate(size_t bytes) noexcept {
+    void* p = allocateBytes(bytes);
+    if (p != nullptr) bytes_ += bytes;
+    return p;
+  }
+  void* allocateZeroed(size_t bytes) noexcept {
+    void* p = allocateZeroedBytes(bytes);
+    if (p != nullptr) bytes_ += bytes;
+    return p;
+  }
+  void release(void* p, size_t bytes) noexcept {
+    if (p == nullptr) return;
+    bytes_ -= bytes;
+    freeBytes(p);
+  }
+  size_t bytes() const noexcept { return bytes_; }
+
+ private:
+  size_t bytes_ = 0;
+};
+
+}  // namespace gomap
