@@ -64,7 +64,8 @@ namespace gomap {
 struct MapOptions {
   uint64_t seed = 0;        // with fixedSeed: the seed of the map's random stream
   bool fixedSeed = false;   // false: seed from OS entropy
-  uint64_t hint = 0;        // pre-size for this many entries (like make(map, hint))
+  uint64_t hint = 0;        // pre-size for this many entries (like make(map, hint)): the
+                            // constructor never allocates, so pass it to init(hint)
   // Test hook: replaces each computed hash by hashOverride(hash), e.g. to force collisions.
   uint64_t (*hashOverride)(uint64_t hash) = nullptr;
 };
@@ -272,6 +273,8 @@ class GoMap {
   Status upsert(const KeyView& key, const ValueView& value, bool overwrite, ValueView* current, bool* inserted);
   // Spare buckets needed to evacuate the old bucket of `bucket` and the one at nevacuate_.
   size_t spareNeededForGrowWork(uint64_t bucket) const;
+  // Spare buckets needed to evacuate one old bucket (0 if it is evacuated already).
+  size_t spareNeededToEvacuate(uint64_t oldbucket) const;
   void growWork(uint64_t bucket);
   void evacuate(uint64_t oldbucket);
   void advanceEvacuationMark(uint64_t newbit);
@@ -614,18 +617,31 @@ void GoMap<K, V>::noteGrowForIterators() {
 }
 
 template <class K, class V>
-size_t GoMap<K, V>::spareNeededForGrowWork(uint64_t bucket) const {
+size_t GoMap<K, V>::spareNeededToEvacuate(uint64_t oldbucket) const {
   // Evacuating a chain of L buckets fills at most L buckets on each side (X and Y); the
   // first bucket of each side exists already.
-  auto need = [&](uint64_t oldbucket) -> size_t {
-    const uint8_t* b = bucketAt(oldbuckets_, oldbucket);
-    if (evacuated(b)) return 0;
-    size_t len = chainLength(b);
-    return (sameSizeGrow_ ? 1 : 2) * (len - 1);
-  };
+  const uint8_t* b = bucketAt(oldbuckets_, oldbucket);
+  if (evacuated(b)) return 0;
+  size_t len = chainLength(b);
+  return (sameSizeGrow_ ? 1 : 2) * (len - 1);
+}
+
+template <class K, class V>
+size_t GoMap<K, V>::spareNeededForGrowWork(uint64_t bucket) const {
+  auto need = [&](uint64_t oldbucket) { return spareNeededToEvacuate(oldbucket); };
   uint64_t oldmask = oldBucketCount() - 1;
   size_t n = need(bucket & oldmask);
-  if (nevacuate_ != (bucket & oldmask)) n += need(nevacuate_);
+  if (nevacuate_ != (bucket & oldmask)) {
+    n += need(nevacuate_);
+  } else {
+    // Evacuating the mark's own bucket advances the mark (as advanceEvacuationMark does):
+    // growWork's second evacuation then takes the next unevacuated bucket.
+    uint64_t next = nevacuate_ + 1;
+    uint64_t stop = next + map_detail::kEvacuationScanLimit;
+    if (stop > oldmask + 1) stop = oldmask + 1;
+    while (next != stop && evacuated(bucketAt(oldbuckets_, next))) ++next;
+    if (next <= oldmask) n += need(next);
+  }
   return n;
 }
 
@@ -938,6 +954,22 @@ Status GoMap<K, V>::shrink() {
 template <class K, class V>
 Status GoMap<K, V>::rebuild(unsigned B) {
   using namespace map_detail;
+  // An iterator started during the current grow walks the new array, and reads an old
+  // bucket instead only while that bucket is not evacuated. The rebuild below would move
+  // the entries of unevacuated old buckets straight to the fresh table, where that
+  // iterator never looks: finish the grow first, so they are in the array it walks.
+  if (growing()) {
+    bool startedDuringGrow = false;
+    for (Iterator* it = iterators_; it != nullptr; it = it->next_) {
+      if (it->heldOld_ == oldbuckets_) startedDuringGrow = true;
+    }
+    if (startedDuringGrow) {
+      size_t spares = 0;
+      for (uint64_t j = nevacuate_; j < oldBucketCount(); ++j) spares += spareNeededToEvacuate(j);
+      if (!reserveSpare(spares)) return Status::kNoMemory;
+      while (growing()) evacuate(nevacuate_);
+    }
+  }
   Array* fresh = newArray(B);
   if (fresh == nullptr) return Status::kNoMemory;
   uint64_t overflowUsed = 0;
