@@ -3,6 +3,10 @@
 #include <atomic>
 #include <cstdlib>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace gomap {
 
 namespace {
@@ -26,9 +30,57 @@ void* allocateBytes(size_t bytes) noexcept {
   return std::malloc(bytes == 0 ? 1 : bytes);
 }
 
+#if defined(__linux__)
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+// Blocks from this size on are mapped directly (and may use huge pages).
+constexpr size_t kMapThreshold = size_t{4} << 20;
+
+size_t roundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+void* mapHuge(size_t bytes) noexcept {
+  size_t length = roundUp(bytes, kHugePage);
+  if (length < bytes || length > SIZE_MAX - kHugePage) return nullptr;
+  // Over-map by one huge page, then trim head and tail so the block is 2 MiB-aligned.
+  void* raw = mmap(nullptr, length + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return nullptr;
+  uintptr_t start = reinterpret_cast<uintptr_t>(raw);
+  uintptr_t aligned = roundUp(start, kHugePage);
+  if (aligned > start) munmap(raw, aligned - start);
+  uintptr_t end = aligned + length;
+  uintptr_t rawEnd = start + length + kHugePage;
+  if (rawEnd > end) munmap(reinterpret_cast<void*>(end), rawEnd - end);
+  void* block = reinterpret_cast<void*>(aligned);
+  madvise(block, length, MADV_HUGEPAGE);  // advice only: failure is harmless
+  return block;
+}
+}  // namespace
+#endif
+
 void* allocateZeroedBytes(size_t bytes) noexcept {
   if (injectedFailure()) return nullptr;
+#if defined(__linux__)
+  if (bytes >= kMapThreshold) return mapHuge(bytes);
+#endif
   return std::calloc(1, bytes == 0 ? 1 : bytes);
+}
+
+size_t zeroedFootprint(size_t bytes) noexcept {
+#if defined(__linux__)
+  if (bytes >= kMapThreshold) return roundUp(bytes, kHugePage);
+#endif
+  return bytes;
+}
+
+void freeZeroedBytes(void* p, size_t bytes) noexcept {
+  if (p == nullptr) return;
+#if defined(__linux__)
+  if (bytes >= kMapThreshold) {
+    munmap(p, roundUp(bytes, kHugePage));
+    return;
+  }
+#endif
+  std::free(p);
 }
 
 void freeBytes(void* p) noexcept { std::free(p); }

@@ -518,7 +518,7 @@ void GoMap<K, V>::freeArray(Array* a) {
       b = next;
     }
   }
-  memory_.release(a->buckets, static_cast<size_t>(n) * kBucketSize);
+  memory_.releaseZeroed(a->buckets, static_cast<size_t>(n) * kBucketSize);
   memory_.release(a, sizeof(Array));
 }
 
@@ -1023,7 +1023,7 @@ Status GoMap<K, V>::rebuild(unsigned B) {
         b = next;
       }
     }
-    memory_.release(fresh->buckets, static_cast<size_t>(bucketShift(B)) * kBucketSize);
+    memory_.releaseZeroed(fresh->buckets, static_cast<size_t>(bucketShift(B)) * kBucketSize);
     memory_.release(fresh, sizeof(Array));
     return Status::kNoMemory;
   }

@@ -1,0 +1,13 @@
+/**
+ * gomap: Go's classic bucketed hash map, rebuilt in C++ for Node.js.
+ *
+ * ```ts
+ * import { GoMap, backend } from 'gomap';
+ * ```
+ *
+ * @module
+ */
+export { GoMap } from './go-map.ts';
+export { backend, type Backend } from './backend.ts';
+export type { MapStats } from './binding.ts';
+export type { GoMapOptions, KeyKind, ValueKind } from './kinds.ts';

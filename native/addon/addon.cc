@@ -1,0 +1,46 @@
+// gomap.node: the Node-API addon (module init).
+//
+// One addon instance per JS thread (main thread, each worker). Init creates the
+// instance's AddonState (maps and iterators by handle), hands it to Node as instance data
+// so it is freed with the environment, and defines the exported functions
+// (functions.cc) with the state as their callback data.
+//
+// Files of the addon, one concept each:
+//   addon.cc          module init (this file)
+//   functions.cc      the exported JS-callable functions: argument handling, dispatch
+//   addon_state.cc    per-instance registry of maps and iterators
+//   handle_table.h    generation-checked numeric handles
+//   io_area.h         the cells shared with JS by the fast calls
+//   map_binding.h     the type-erased map interface and the return-value protocol
+//   typed_map.h       MapBinding over GoMap<K, V> for one key kind x value kind
+//   map_factory*.cc   the 25 instantiations, split in two files to compile in parallel
+//   key_codec.*       JS keys <-> core key views, per key kind
+//   value_codec.h     JS values <-> core value views, per value kind
+//   js_string.*       JS strings <-> canonical Latin-1 / UTF-16 blobs
+//   batch.h           converted keys/values of getMany / setMany
+//   packed.*          typed-array / joined-string batches and iteration
+//   errors.*          TypeError / RangeError / ERR_GOMAP_CLOSED, with their messages
+#include <napi.h>
+
+#include "addon_state.h"
+#include "functions.h"
+
+namespace {
+
+void freeState(napi_env, void* data, void*) { delete static_cast<gomap::addon::AddonState*>(data); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* state = new gomap::addon::AddonState(env);
+  if (napi_set_instance_data(env, state, freeState, nullptr) != napi_ok) {
+    delete state;
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not set the addon's instance data"), exports);
+  }
+  if (gomap::addon::defineFunctions(env, exports, state) != napi_ok) {
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's functions"), exports);
+  }
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(gomap, Init)
