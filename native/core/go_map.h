@@ -107,9 +107,13 @@ inline unsigned bucketBitsFor(uint64_t count) {
   return B;
 }
 // Whether noverflow overflow buckets are too many for 2^B buckets: a same-size grow
-// compacts them (Go's tooManyOverflowBuckets).
+// compacts them (Go's tooManyOverflowBuckets). Go triggers it when there are about as
+// many overflow buckets as buckets: it tests noverflow >= 2^min(B, 15), but from B = 16 on
+// its noverflow is a 16-bit sampled counter bumped with probability 2^(15-B), so the
+// real threshold stays ~2^B overflow buckets. The count here is exact, so the test is the
+// threshold itself. (Comparing an exact count with 2^15 would start same-size grows at
+// a normal 6.5 load in every table past 2^18 buckets, doubling its memory for a while.)
 inline bool tooManyOverflowBuckets(uint64_t noverflow, unsigned B) {
-  if (B > 15) B = 15;
   return noverflow >= (uint64_t{1} << B);
 }
 
