@@ -117,6 +117,27 @@ inline bool tooManyOverflowBuckets(uint64_t noverflow, unsigned B) {
   return noverflow >= (uint64_t{1} << B);
 }
 
+// The tophash bytes of a bucket as one little-endian word: byte i is slot i.
+inline uint64_t loadTopHashes(const uint8_t* b) {
+  uint64_t w;
+  std::memcpy(&w, b, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  w = __builtin_bswap64(w);
+#endif
+  return w;
+}
+constexpr uint64_t kEachByteLow = 0x0101010101010101ull;
+constexpr uint64_t kEachByteHigh = 0x8080808080808080ull;
+// High bit set in each byte of `tags` equal to `top` (exact for the lowest match; a byte
+// above a match may be a false positive).
+inline uint64_t matchMask(uint64_t tags, uint8_t top) {
+  uint64_t x = tags ^ (kEachByteLow * top);
+  return (x - kEachByteLow) & ~x & kEachByteHigh;
+}
+// Whether any byte is kEmptyRest (0). Exact: nonzero iff some byte is zero.
+inline bool hasEmptyRest(uint64_t tags) { return ((tags - kEachByteLow) & ~tags & kEachByteHigh) != 0; }
+inline size_t firstMatchIndex(uint64_t mask) { return static_cast<size_t>(__builtin_ctzll(mask)) >> 3; }
+
 // A bucket array, reference counted by its map and by the iterators walking it.
 struct BucketArray {
   uint32_t refs;
@@ -235,18 +256,23 @@ class GoMap {
     return b;
   }
   // Finds the slot index of key in the chain starting at b; returns its bucket or null.
+  //
+  // The 8 tophash bytes of a bucket are compared at once as one 64-bit word ("SWAR"):
+  // matchMask marks the bytes equal to `top` (possibly plus false positives above a true
+  // match, which the key comparison rejects), so the scan has no per-slot branch. A
+  // chain ends at a bucket holding an empty-rest byte (0): every later slot is empty, and
+  // hasEmptyRest tests for a zero byte exactly.
   uint8_t* findInChain(uint8_t* b, const KeyView& key, uint8_t top, size_t* index) const {
     for (; b != nullptr; b = overflowOf(b)) {
-      for (size_t i = 0; i < map_detail::kBucketCount; ++i) {
-        if (b[i] != top) {
-          if (b[i] == map_detail::kEmptyRest) return nullptr;
-          continue;
-        }
+      const uint64_t tags = map_detail::loadTopHashes(b);
+      for (uint64_t m = map_detail::matchMask(tags, top); m != 0; m &= m - 1) {
+        size_t i = map_detail::firstMatchIndex(m);
         if (K::equals(keySlot(b, i), key)) {
           *index = i;
           return b;
         }
       }
+      if (map_detail::hasEmptyRest(tags)) return nullptr;
     }
     return nullptr;
   }
