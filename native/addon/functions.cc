@@ -95,26 +95,19 @@ napi_value guarded(napi_env env, napi_callback_info info) {
 
 // ---- hot calls ----------------------------------------------------------------------------
 
-// get(h, key, refId?) -> value | undefined
-napi_value Get(napi_env env, napi_callback_info info) {
+// The single-key calls: (h, key, refId?) -> what the map's method returns.
+//   get(h, key, refId?)    -> value | undefined
+//   has(h, key, refId?)    -> boolean
+//   delete(h, key, refId?) -> boolean | removed slab index (-1: absent)
+template <napi_value (MapBinding::*Method)(napi_env, napi_value, napi_value)>
+napi_value KeyCall(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   void* data;
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
   MapBinding* map = findMap(env, stateOf(data), argv[0]);
   if (map == nullptr) return nullptr;
-  return map->get(env, argv[1], argc > 2 ? argv[2] : nullptr);
-}
-
-// has(h, key, refId?) -> boolean
-napi_value Has(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
-  if (map == nullptr) return nullptr;
-  return map->has(env, argv[1], argc > 2 ? argv[2] : nullptr);
+  return (map->*Method)(env, argv[1], argc > 2 ? argv[2] : nullptr);
 }
 
 // set(h, key, value, refId?) -> inserted: boolean | stored slab index: number
@@ -126,17 +119,6 @@ napi_value Set(napi_env env, napi_callback_info info) {
   MapBinding* map = findMap(env, stateOf(data), argv[0]);
   if (map == nullptr) return nullptr;
   return map->set(env, argv[1], argv[2], argc > 3 ? argv[3] : nullptr);
-}
-
-// delete(h, key, refId?) -> boolean | removed slab index (-1: absent)
-napi_value Delete(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
-  if (map == nullptr) return nullptr;
-  return map->remove(env, argv[1], argc > 2 ? argv[2] : nullptr);
 }
 
 // ---- fast calls: handle, numeric keys and values in the I/O area (io_area.h) ---------------
@@ -672,10 +654,10 @@ napi_status defineFunctions(napi_env env, napi_value exports, AddonState* state)
   };
   // guarded<> costs nothing until something throws (zero-cost exception tables).
   const Entry entries[] = {
-      {"get", guarded<Get>},
-      {"has", guarded<Has>},
+      {"get", guarded<KeyCall<&MapBinding::get>>},
+      {"has", guarded<KeyCall<&MapBinding::has>>},
       {"set", guarded<Set>},
-      {"delete", guarded<Delete>},
+      {"delete", guarded<KeyCall<&MapBinding::remove>>},
       {"fastGet", guarded<FastGet>},
       {"fastHas", guarded<FastHas>},
       {"fastSet", guarded<FastSet>},
