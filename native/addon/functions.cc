@@ -130,32 +130,17 @@ inline MapBinding* fastMap(napi_env env, AddonState* state) {
   return map;
 }
 
-// fastGet(key?) -> value (string / bytes values) | undefined; numeric values in the area
-napi_value FastGet(napi_env env, napi_callback_info info) {
+// The fast calls: the handle, numeric keys and values in the I/O area; string/bytes keys
+// and values as the argument / return value.
+//   fastGet(key?)           -> value (string / bytes values) | undefined; numbers in the area
+//   fastHas(key?)           -> undefined; found in the area
+//   fastSet(key?, value?)   -> undefined; inserted (or the stored slab index) in the area
+//   fastDelete(key?)        -> undefined; deleted (or the removed slab index, -1) in the area
+template <napi_value (MapBinding::*Method)(napi_env, napi_callback_info, uint64_t*)>
+napi_value FastCall(napi_env env, napi_callback_info info) {
   AddonState* state = AddonState::of(env);
   MapBinding* map = fastMap(env, state);
-  return map == nullptr ? nullptr : map->fastGet(env, info, state->io());
-}
-
-// fastHas(key?) -> undefined; found in the area
-napi_value FastHas(napi_env env, napi_callback_info info) {
-  AddonState* state = AddonState::of(env);
-  MapBinding* map = fastMap(env, state);
-  return map == nullptr ? nullptr : map->fastHas(env, info, state->io());
-}
-
-// fastSet(key?, value?) -> undefined; inserted (or the stored slab index) in the area
-napi_value FastSet(napi_env env, napi_callback_info info) {
-  AddonState* state = AddonState::of(env);
-  MapBinding* map = fastMap(env, state);
-  return map == nullptr ? nullptr : map->fastSet(env, info, state->io());
-}
-
-// fastDelete(key?) -> undefined; deleted (or the removed slab index, -1) in the area
-napi_value FastDelete(napi_env env, napi_callback_info info) {
-  AddonState* state = AddonState::of(env);
-  MapBinding* map = fastMap(env, state);
-  return map == nullptr ? nullptr : map->fastDelete(env, info, state->io());
+  return map == nullptr ? nullptr : (map->*Method)(env, info, state->io());
 }
 
 // ---- batches ------------------------------------------------------------------------------
@@ -658,10 +643,10 @@ napi_status defineFunctions(napi_env env, napi_value exports, AddonState* state)
       {"has", guarded<KeyCall<&MapBinding::has>>},
       {"set", guarded<Set>},
       {"delete", guarded<KeyCall<&MapBinding::remove>>},
-      {"fastGet", guarded<FastGet>},
-      {"fastHas", guarded<FastHas>},
-      {"fastSet", guarded<FastSet>},
-      {"fastDelete", guarded<FastDelete>},
+      {"fastGet", guarded<FastCall<&MapBinding::fastGet>>},
+      {"fastHas", guarded<FastCall<&MapBinding::fastHas>>},
+      {"fastSet", guarded<FastCall<&MapBinding::fastSet>>},
+      {"fastDelete", guarded<FastCall<&MapBinding::fastDelete>>},
       {"getMany", guarded<GetMany>},
       {"getManyPacked", guarded<GetManyPacked>},
       {"setManyPacked", guarded<SetManyPacked>},

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "core/blob.h"
 #include "core/slots.h"
@@ -48,6 +49,36 @@ bool readRefId(napi_env env, napi_value id, uint8_t out[8]);
 // The JS value of any tagged blob (strings, bytes, 'any' key primitives, [id] refs).
 napi_value blobToJs(napi_env env, const Blob& blob);
 
+// Shared by the f64/i64 key and value codecs (role/kind name the argument in messages).
+inline bool readDouble(napi_env env, napi_value value, const char* role, const char* kind, double* out) {
+  if (napi_get_value_double(env, value, out) == napi_ok) return true;
+  throwWrongKind(env, role, "a number", kind, value);
+  return false;
+}
+inline napi_value doubleToJs(napi_env env, double d) {
+  napi_value result = nullptr;
+  napi_create_double(env, d, &result);
+  return result;
+}
+inline bool readInt64(napi_env env, napi_value value, const char* role, const char* kind, int64_t* out) {
+  bool lossless;
+  if (napi_get_value_bigint_int64(env, value, out, &lossless) != napi_ok) {
+    throwWrongKind(env, role, "a bigint", kind, value);
+    return false;
+  }
+  if (!lossless) {
+    throwRangeError(env, std::string("GoMap ") + role + " is outside the signed 64-bit range of " + role + " kind '" +
+                             kind + "'");
+    return false;
+  }
+  return true;
+}
+inline napi_value int64ToJs(napi_env env, int64_t v) {
+  napi_value result = nullptr;
+  napi_create_bigint_int64(env, v, &result);
+  return result;
+}
+
 struct F64Keys {
   using Policy = Word64Key;
   using View = uint64_t;
@@ -60,18 +91,11 @@ struct F64Keys {
 
   static bool read(napi_env env, napi_value value, const RefSource&, Scratch&, View* out) {
     double d;
-    if (napi_get_value_double(env, value, &d) != napi_ok) {
-      throwWrongKind(env, "key", "a number", kName, value);
-      return false;
-    }
+    if (!readDouble(env, value, "key", kName, &d)) return false;
     *out = f64KeyBits(d);
     return true;
   }
-  static napi_value toJs(napi_env env, View key) {
-    napi_value result = nullptr;
-    napi_create_double(env, bitsToF64(key), &result);
-    return result;
-  }
+  static napi_value toJs(napi_env env, View key) { return doubleToJs(env, bitsToF64(key)); }
 };
 
 struct I64Keys {
@@ -86,23 +110,11 @@ struct I64Keys {
 
   static bool read(napi_env env, napi_value value, const RefSource&, Scratch&, View* out) {
     int64_t v;
-    bool lossless;
-    if (napi_get_value_bigint_int64(env, value, &v, &lossless) != napi_ok) {
-      throwWrongKind(env, "key", "a bigint", kName, value);
-      return false;
-    }
-    if (!lossless) {
-      throwRangeError(env, "GoMap key is outside the signed 64-bit range of key kind 'i64'");
-      return false;
-    }
+    if (!readInt64(env, value, "key", kName, &v)) return false;
     *out = static_cast<uint64_t>(v);
     return true;
   }
-  static napi_value toJs(napi_env env, View key) {
-    napi_value result = nullptr;
-    napi_create_bigint_int64(env, static_cast<int64_t>(key), &result);
-    return result;
-  }
+  static napi_value toJs(napi_env env, View key) { return int64ToJs(env, static_cast<int64_t>(key)); }
 };
 
 // Shared by StringKeys, the string branch of AnyKeys and StringValues (role/kind name the

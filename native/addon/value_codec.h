@@ -41,18 +41,11 @@ struct F64Values {
 
   static bool read(napi_env env, napi_value value, Scratch&, View* out) {
     double d;
-    if (napi_get_value_double(env, value, &d) != napi_ok) {
-      throwWrongKind(env, "value", "a number", kName, value);
-      return false;
-    }
+    if (!readDouble(env, value, "value", kName, &d)) return false;
     *out = f64Bits(d);
     return true;
   }
-  static napi_value toJs(napi_env env, View v) {
-    napi_value result = nullptr;
-    napi_create_double(env, bitsToF64(v), &result);
-    return result;
-  }
+  static napi_value toJs(napi_env env, View v) { return doubleToJs(env, bitsToF64(v)); }
 };
 
 struct I64Values {
@@ -71,23 +64,11 @@ struct I64Values {
 
   static bool read(napi_env env, napi_value value, Scratch&, View* out) {
     int64_t v;
-    bool lossless;
-    if (napi_get_value_bigint_int64(env, value, &v, &lossless) != napi_ok) {
-      throwWrongKind(env, "value", "a bigint", kName, value);
-      return false;
-    }
-    if (!lossless) {
-      throwRangeError(env, "GoMap value is outside the signed 64-bit range of value kind 'i64'");
-      return false;
-    }
+    if (!readInt64(env, value, "value", kName, &v)) return false;
     *out = static_cast<uint64_t>(v);
     return true;
   }
-  static napi_value toJs(napi_env env, View v) {
-    napi_value result = nullptr;
-    napi_create_bigint_int64(env, static_cast<int64_t>(v), &result);
-    return result;
-  }
+  static napi_value toJs(napi_env env, View v) { return int64ToJs(env, static_cast<int64_t>(v)); }
 };
 
 struct StringValues {
