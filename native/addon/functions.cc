@@ -80,6 +80,20 @@ bool isUndefined(napi_env env, napi_value value) {
   return napi_typeof(env, value, &type) == napi_ok && type == napi_undefined;
 }
 
+// The arguments of a call whose first argument is a map handle, and that map (null, with
+// ERR_GOMAP_CLOSED or a TypeError pending, when the handle names none).
+template <size_t N>
+struct MapArgs {
+  size_t argc = N;
+  napi_value argv[N];
+  MapBinding* map = nullptr;
+  MapArgs(napi_env env, napi_callback_info info) {
+    void* data;
+    napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+    map = findMap(env, stateOf(data), argv[0]);
+  }
+};
+
 // Runs a callback body, turning C++ allocation failure into a RangeError: no C++
 // exception may reach V8.
 template <napi_value (*Body)(napi_env, napi_callback_info)>
@@ -101,24 +115,18 @@ napi_value guarded(napi_env env, napi_callback_info info) {
 //   delete(h, key, refId?) -> boolean | removed slab index (-1: absent)
 template <napi_value (MapBinding::*Method)(napi_env, napi_value, napi_value)>
 napi_value KeyCall(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<3> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
-  return (map->*Method)(env, argv[1], argc > 2 ? argv[2] : nullptr);
+  return (map->*Method)(env, args.argv[1], args.argc > 2 ? args.argv[2] : nullptr);
 }
 
 // set(h, key, value, refId?) -> inserted: boolean | stored slab index: number
 napi_value Set(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<4> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
-  return map->set(env, argv[1], argv[2], argc > 3 ? argv[3] : nullptr);
+  return map->set(env, args.argv[1], args.argv[2], args.argc > 3 ? args.argv[3] : nullptr);
 }
 
 // ---- fast calls: handle, numeric keys and values in the I/O area (io_area.h) ---------------
@@ -411,11 +419,8 @@ napi_value Close(napi_env env, napi_callback_info info) {
 
 // clear(h) -> undefined
 napi_value Clear(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<1> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   map->clear();
   map->trackMemory(env);
@@ -424,11 +429,8 @@ napi_value Clear(napi_env env, napi_callback_info info) {
 
 // size(h) -> number
 napi_value Size(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<1> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   napi_value result;
   napi_create_double(env, static_cast<double>(map->size()), &result);
@@ -437,11 +439,8 @@ napi_value Size(napi_env env, napi_callback_info info) {
 
 // stats(h) -> MapStats (a plain object)
 napi_value Stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<1> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   const MapStats s = map->stats();
   napi_value result;
@@ -470,14 +469,11 @@ napi_value Stats(napi_env env, napi_callback_info info) {
 
 // reserve(h, n) -> undefined
 napi_value Reserve(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<2> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   uint64_t n;
-  if (!readCount(env, argv[1], "reserve(n)", &n)) return nullptr;
+  if (!readCount(env, args.argv[1], "reserve(n)", &n)) return nullptr;
   Status s = map->reserve(n);
   if (s != Status::kOk) return throwStatus(env, s, "reserve(n)");
   map->trackMemory(env);
@@ -486,11 +482,8 @@ napi_value Reserve(napi_env env, napi_callback_info info) {
 
 // shrink(h) -> undefined
 napi_value Shrink(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  MapBinding* map = findMap(env, stateOf(data), argv[0]);
+  MapArgs<1> args(env, info);
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   Status s = map->shrink();
   if (s != Status::kOk) return throwStatus(env, s, "shrink()");
