@@ -86,11 +86,13 @@ template <size_t N>
 struct MapArgs {
   size_t argc = N;
   napi_value argv[N];
+  AddonState* state = nullptr;
   MapBinding* map = nullptr;
   MapArgs(napi_env env, napi_callback_info info) {
     void* data;
     napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-    map = findMap(env, stateOf(data), argv[0]);
+    state = stateOf(data);
+    map = findMap(env, state, argv[0]);
   }
 };
 
@@ -495,12 +497,9 @@ napi_value Shrink(napi_env env, napi_callback_info info) {
 
 // iterStart(h) -> iterator handle
 napi_value IterStart(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  AddonState* state = stateOf(data);
-  MapBinding* map = findMap(env, state, argv[0]);
+  MapArgs<1> args(env, info);
+  AddonState* state = args.state;
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   double handle = state->startIterator(map);
   if (handle == 0) return throwStatus(env, Status::kNoMemory, "iterator");
@@ -513,22 +512,19 @@ napi_value IterStart(napi_env env, napi_callback_info info) {
 // keysOnly); fewer than max entries means the iteration is over (and the iterator freed);
 // an iterator that is over already gives [].
 napi_value IterNext(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  AddonState* state = stateOf(data);
-  MapBinding* map = findMap(env, state, argv[0]);
+  MapArgs<4> args(env, info);
+  AddonState* state = args.state;
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   double itHandle;
-  if (!readHandle(env, argv[1], "iterator", &itHandle)) return nullptr;
+  if (!readHandle(env, args.argv[1], "iterator", &itHandle)) return nullptr;
   double max;
-  if (napi_get_value_double(env, argv[2], &max) != napi_ok) {
-    return throwTypeError(env, "GoMap iterNext batch size must be a number, got " + describeType(env, argv[2]));
+  if (napi_get_value_double(env, args.argv[2], &max) != napi_ok) {
+    return throwTypeError(env, "GoMap iterNext batch size must be a number, got " + describeType(env, args.argv[2]));
   }
   uint32_t batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
   bool keysOnly = false;
-  if (argc > 3) napi_get_value_bool(env, argv[3], &keysOnly);  // non-booleans: false
+  if (args.argc > 3) napi_get_value_bool(env, args.argv[3], &keysOnly);  // non-booleans: false
   IterBinding* it = state->findIterator(itHandle);
   if (it == nullptr) {
     napi_value empty;
@@ -548,20 +544,17 @@ napi_value IterNext(napi_env env, napi_callback_info info) {
 // joined (their lengths go to keysOut / valuesOut as a Uint32Array). A finished iterator
 // is freed; one that is over already gives [0, true].
 napi_value IterNextPacked(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  void* data;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  AddonState* state = stateOf(data);
-  MapBinding* map = findMap(env, state, argv[0]);
+  MapArgs<4> args(env, info);
+  AddonState* state = args.state;
+  MapBinding* map = args.map;
   if (map == nullptr) return nullptr;
   double itHandle;
-  if (!readHandle(env, argv[1], "iterator", &itHandle)) return nullptr;
+  if (!readHandle(env, args.argv[1], "iterator", &itHandle)) return nullptr;
   PackedValues keysOut, valuesOut;
-  if (!readPackedValues(env, argv[2], &keysOut)) {
+  if (!readPackedValues(env, args.argv[2], &keysOut)) {
     return throwTypeError(env, "GoMap iterNextPacked keys output must be a typed array");
   }
-  if (argc > 3 && !isUndefined(env, argv[3]) && !readPackedValues(env, argv[3], &valuesOut)) {
+  if (args.argc > 3 && !isUndefined(env, args.argv[3]) && !readPackedValues(env, args.argv[3], &valuesOut)) {
     return throwTypeError(env, "GoMap iterNextPacked values output must be a typed array");
   }
   uint32_t max = keysOut.count < kMaxIterBatch ? keysOut.count : kMaxIterBatch;
