@@ -150,6 +150,10 @@ export function targets(results) {
     add('GC total pause, GoMap / Map', results.gc.ratios.totalPause, 0.1);
     add('GC p99 pause, GoMap / Map', results.gc.ratios.p99Pause, 0.1);
     add('forced full gc(), GoMap / Map', results.gc.ratios.fullGc, 0.1);
+    if (results.gc.ratios.totalPauseNet != null) {
+      add('GC total pause net of the no-map floor, (GoMap − floor) / (Map − floor)', results.gc.ratios.totalPauseNet, 0.1);
+      add('GC p99 pause net of the no-map floor, (GoMap − floor) / (Map − floor)', results.gc.ratios.p99PauseNet, 0.1);
+    }
   }
   const js = (n, kind, id) => results.ops?.find((s) => s.n === n && s.kind === kind)?.results[id];
   const jsRatio = (n, kind, id, vk = 'f64') => {
@@ -212,7 +216,7 @@ export function renderReport(results) {
   }
   if (results.gc) {
     parts.push('## GC with a big live map (each in a fresh process)', '', gcTable(results.gc), '');
-    parts.push("`no map (floor)`: the same workload on a stub that stores nothing — the GC cost of the workload's own garbage (key strings built per operation, boxed doubles), which any map pays on top of.", '');
+    parts.push("`no map (floor)`: the same workload on a stub that stores nothing — the GC cost of the workload's own garbage (key strings built per operation, boxed doubles), which any map pays on top of. The gross GoMap/Map ratios cannot go below floor/Map (a map that stored nothing would score that); the net rows of the targets table, (GoMap − floor) / (Map − floor), are what the map itself adds.", '');
   }
   if (results.notes?.length) parts.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   return parts.join('\n');

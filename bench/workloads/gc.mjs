@@ -11,6 +11,9 @@ export async function runGc({ n, ops, standIn, log }) {
     log?.(`  gc ${map}: total pause ${out[map].pauses.totalMs.toFixed(1)} ms, full gc ${out[map].fullGcMs.median.toFixed(1)} ms`);
   }
   const ratio = (f) => f(out.GoMap) / f(out.Map);
+  // What the map itself adds: both maps' figures less the floor (the stub's), so the
+  // workload's own garbage (which no map can remove) does not dilute the comparison.
+  const netRatio = (f) => Math.max(0, f(out.GoMap) - f(out.none)) / Math.max(Number.EPSILON, f(out.Map) - f(out.none));
   return {
     n,
     ops,
@@ -19,6 +22,8 @@ export async function runGc({ n, ops, standIn, log }) {
       totalPause: ratio((r) => r.pauses.totalMs),
       p99Pause: ratio((r) => r.pauses.p99Ms),
       fullGc: ratio((r) => r.fullGcMs.median),
+      totalPauseNet: netRatio((r) => r.pauses.totalMs),
+      p99PauseNet: netRatio((r) => r.pauses.p99Ms),
     },
   };
 }
