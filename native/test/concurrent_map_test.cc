@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "concurrent_test_util.h"
 #include "core/random.h"
@@ -60,6 +61,21 @@ TEST_F(ConcurrentMapBasics, StoreLoadEraseAndSize) {
   EXPECT_FALSE(map_->erase(*rec_, str("a")));
   EXPECT_EQ(map_->size(), 0u);
   EXPECT_EQ(get("a"), "<absent>");
+}
+
+TEST_F(ConcurrentMapBasics, LoadManyAnswersEveryKeyInOrder) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 40; i += 2) ASSERT_EQ(map_->store(*rec_, str(keys[i]), str("v" + keys[i]), nullptr), Status::kOk);
+  std::vector<Blob> views;
+  for (auto& k : keys) views.push_back(str(k));
+  size_t calls = 0;
+  map_->loadMany(*rec_, views.data(), views.size(), [&](size_t i, bool found, Blob v) {
+    EXPECT_EQ(i, calls++);
+    EXPECT_EQ(found, i % 2 == 0) << i;
+    if (found) EXPECT_EQ(text(v), "v" + keys[i]);
+  });
+  EXPECT_EQ(calls, keys.size());
 }
 
 TEST_F(ConcurrentMapBasics, TagIsPartOfTheKey) {
