@@ -169,7 +169,7 @@ struct Domain {
     rec.tail_ = obj;
     ++rec.pending_;
     g_pending.fetch_add(1, std::memory_order_relaxed);
-    if (++rec.sinceCollect_ >= kCollectInterval) collect(rec);
+    if (++rec.sinceCollect_ >= kForcedCollectInterval) collect(rec);
   }
 };
 

@@ -66,8 +66,11 @@ constexpr uint64_t kEpochStep = 2;
 constexpr uint64_t kPinnedBit = 1;
 // An object stamped e is freed once the global epoch reaches e + kReclaimDistance.
 constexpr uint64_t kReclaimDistance = 2 * kEpochStep;
-// A thread tries to advance the epoch and free its list every this many retirements.
+// A thread tries to advance the epoch and free its list after this many retirements
+// (when it leaves its outermost Guard; or in retire itself at 4x, for callers that
+// retire outside a Guard).
 constexpr uint32_t kCollectInterval = 64;
+constexpr uint32_t kForcedCollectInterval = 4 * kCollectInterval;
 // While the shared list is non-empty, a thread helps free it every this many unpins.
 constexpr uint32_t kHelpInterval = 16;
 constexpr size_t kCacheLine = 64;
@@ -136,7 +139,11 @@ class Guard {
   ~Guard() {
     if (--rec_.nesting_ != 0) return;
     rec_.epoch_.store(0, std::memory_order_release);
-    if (detail::g_sharedPending.load(std::memory_order_relaxed) && ++rec_.unpins_ % kHelpInterval == 0) {
+    // Reclamation work happens here, unpinned and outside any lock the caller held
+    // inside the guard: the thread's own list, then help with the shared list.
+    if (rec_.sinceCollect_ >= kCollectInterval) {
+      collect(rec_);
+    } else if (detail::g_sharedPending.load(std::memory_order_relaxed) && ++rec_.unpins_ % kHelpInterval == 0) {
       detail::helpReclaimShared(rec_);
     }
   }

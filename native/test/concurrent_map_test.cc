@@ -346,6 +346,17 @@ TEST(ConcurrentMapMemory, BytesCountEntriesAndReturnToTheEmptyTable) {
   EXPECT_TRUE(cmap_test::drainRetired(*rec));
 }
 
+TEST(ConcurrentMapMemory, RetiredEntriesOfASteadyWriterStayBounded) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(3);
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_EQ(m->store(*rec, str("k" + std::to_string(i % 50)), str(std::to_string(i)), nullptr), Status::kOk);
+    ASSERT_LT(gomap::ebr::pendingObjects(), 4 * gomap::ebr::kForcedCollectInterval) << "after " << i << " stores";
+  }
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
 TEST(ConcurrentMapMemory, AllocationFailureLeavesTheMapUnchanged) {
   cmap_test::Registered rec;
   // Colliding hashes: inserts and evacuations need overflow buckets, which may fail too.
