@@ -8,6 +8,8 @@
       'native/core/hash.cc',
       'native/core/random.cc',
       'native/core/alloc.cc',
+      'native/core/concurrent_map.cc',
+      'native/core/epoch.cc',
     ],
     'gomap_addon_sources': [
       'native/addon/addon.cc',

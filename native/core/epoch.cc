@@ -1,0 +1,192 @@
+// Epoch-based reclamation: the process-global domain (see epoch.h for the design).
+#include "epoch.h"
+
+#include <mutex>
+#include <new>
+
+namespace gomap {
+namespace ebr {
+
+namespace detail {
+// Starts at one step so that a pinned word (epoch | kPinnedBit) is never 0. Read by
+// every pin: on its own cache line with the (read-mostly) shared-list flag.
+alignas(kCacheLine) std::atomic<uint64_t> g_epoch{kEpochStep};
+std::atomic<bool> g_sharedPending{false};
+}  // namespace detail
+
+namespace {
+std::atomic<ThreadRecord*> g_records{nullptr};  // every record ever made (push-only list)
+alignas(kCacheLine) std::atomic<uint64_t> g_pending{0};  // retired, not freed (written by
+                                                         // every retire: own line)
+
+// The shared list: objects of unregistered threads and large objects, waiting for their
+// epoch to pass. Guarded by g_orphanLock; collectors only try_lock it, and holders only
+// splice or walk it, so nobody ever waits long. detail::g_sharedPending says whether it
+// is non-empty (set under the lock).
+std::mutex g_orphanLock;
+Retired* g_orphanHead = nullptr;
+Retired* g_orphanTail = nullptr;
+}  // namespace
+
+struct Domain {
+  // Advances the global epoch by one step if every pinned thread is pinned at it.
+  static bool tryAdvance() noexcept {
+    uint64_t e = detail::g_epoch.load(std::memory_order_seq_cst);
+    for (ThreadRecord* r = g_records.load(std::memory_order_acquire); r != nullptr; r = r->nextRecord_) {
+      if (!r->inUse_.load(std::memory_order_acquire)) continue;
+      uint64_t local = r->epoch_.load(std::memory_order_seq_cst);
+      if ((local & kPinnedBit) != 0 && (local & ~kPinnedBit) != e) return false;
+    }
+    uint64_t expected = e;
+    detail::g_epoch.compare_exchange_strong(expected, e + kEpochStep, std::memory_order_acq_rel,
+                                            std::memory_order_acquire);
+    return true;  // advanced, by us or by someone else
+  }
+
+  static bool oldEnough(const Retired* obj, uint64_t now) { return obj->epoch + kReclaimDistance <= now; }
+
+  // Frees the oldest objects of a FIFO list while they are old enough. Returns how many.
+  static size_t freeOldEnough(Retired*& head, Retired*& tail, uint64_t now) noexcept {
+    size_t freed = 0;
+    while (head != nullptr && oldEnough(head, now)) {
+      Retired* obj = head;
+      head = obj->next;
+      obj->reclaim(obj);
+      ++freed;
+    }
+    if (head == nullptr) tail = nullptr;
+    return freed;
+  }
+
+  static void collectOrphans(uint64_t now) noexcept {
+    std::unique_lock<std::mutex> lock(g_orphanLock, std::try_to_lock);
+    if (!lock.owns_lock() || g_orphanHead == nullptr) return;
+    // Orphan lists are appended whole, so the list is not in stamp order overall: walk it
+    // all, keeping the young ones.
+    Retired* keepHead = nullptr;
+    Retired* keepTail = nullptr;
+    size_t freed = 0;
+    for (Retired* obj = g_orphanHead; obj != nullptr;) {
+      Retired* next = obj->next;
+      if (oldEnough(obj, now)) {
+        obj->reclaim(obj);
+        ++freed;
+      } else {
+        obj->next = nullptr;
+        if (keepTail != nullptr) keepTail->next = obj;
+        else keepHead = obj;
+        keepTail = obj;
+      }
+      obj = next;
+    }
+    g_orphanHead = keepHead;
+    g_orphanTail = keepTail;
+    detail::g_sharedPending.store(keepHead != nullptr, std::memory_order_relaxed);
+    g_pending.fetch_sub(freed, std::memory_order_relaxed);
+  }
+
+  // Appends a chain (head..tail) to the shared list.
+  static void share(Retired* head, Retired* tail) noexcept {
+    std::lock_guard<std::mutex> lock(g_orphanLock);
+    if (g_orphanTail != nullptr) g_orphanTail->next = head;
+    else g_orphanHead = head;
+    g_orphanTail = tail;
+    detail::g_sharedPending.store(true, std::memory_order_relaxed);
+  }
+
+  // Called by a thread leaving its outermost Guard while the shared list is non-empty.
+  static void helpReclaimShared(ThreadRecord& rec) noexcept {
+    (void)rec;
+    if (tryAdvance()) tryAdvance();
+    collectOrphans(detail::g_epoch.load(std::memory_order_acquire));
+  }
+
+  static bool collect(ThreadRecord& rec) noexcept {
+    rec.sinceCollect_ = 0;
+    // Two advances make everything retired before this call old enough, if nobody is
+    // pinned at an older epoch.
+    if (tryAdvance()) tryAdvance();
+    uint64_t now = detail::g_epoch.load(std::memory_order_acquire);
+    size_t freed = freeOldEnough(rec.head_, rec.tail_, now);
+    rec.pending_ -= freed;
+    g_pending.fetch_sub(freed, std::memory_order_relaxed);
+    collectOrphans(now);
+    return rec.pending_ == 0;
+  }
+
+  static ThreadRecord* reuseFreeRecord() noexcept {
+    for (ThreadRecord* r = g_records.load(std::memory_order_acquire); r != nullptr; r = r->nextRecord_) {
+      bool expected = false;
+      if (!r->inUse_.load(std::memory_order_relaxed) &&
+          r->inUse_.compare_exchange_strong(expected, true, std::memory_order_acq_rel)) {
+        return r;
+      }
+    }
+    return nullptr;
+  }
+
+  static ThreadRecord* registerThread() noexcept {
+    if (ThreadRecord* r = reuseFreeRecord()) return r;
+    auto* r = new (std::nothrow) ThreadRecord();
+    if (r == nullptr) return nullptr;
+    r->inUse_.store(true, std::memory_order_relaxed);
+    ThreadRecord* head = g_records.load(std::memory_order_relaxed);
+    do {
+      r->nextRecord_ = head;
+    } while (!g_records.compare_exchange_weak(head, r, std::memory_order_release, std::memory_order_relaxed));
+    return r;
+  }
+
+  static void unregisterThread(ThreadRecord* rec) noexcept {
+    if (rec == nullptr) return;
+    rec->nesting_ = 0;
+    rec->epoch_.store(0, std::memory_order_release);
+    collect(*rec);
+    if (rec->head_ != nullptr) share(rec->head_, rec->tail_);
+    rec->head_ = rec->tail_ = nullptr;
+    rec->pending_ = 0;
+    rec->sinceCollect_ = 0;
+    rec->inUse_.store(false, std::memory_order_release);
+  }
+
+  static void stamp(Retired* obj, void (*reclaim)(Retired*)) noexcept {
+    obj->reclaim = reclaim;
+    obj->next = nullptr;
+    // The stamp is read after the unlink (the caller's release store) in the total order.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    obj->epoch = detail::g_epoch.load(std::memory_order_seq_cst);
+  }
+
+  static void retireShared(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+    stamp(obj, reclaim);
+    g_pending.fetch_add(1, std::memory_order_relaxed);
+    share(obj, obj);
+    (void)rec;
+  }
+
+  static void retire(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+    stamp(obj, reclaim);
+    if (rec.tail_ != nullptr) rec.tail_->next = obj;
+    else rec.head_ = obj;
+    rec.tail_ = obj;
+    ++rec.pending_;
+    g_pending.fetch_add(1, std::memory_order_relaxed);
+    if (++rec.sinceCollect_ >= kForcedCollectInterval) collect(rec);
+  }
+};
+
+ThreadRecord* registerThread() noexcept { return Domain::registerThread(); }
+void unregisterThread(ThreadRecord* rec) noexcept { Domain::unregisterThread(rec); }
+void retire(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+  Domain::retire(rec, obj, reclaim);
+}
+void retireShared(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+  Domain::retireShared(rec, obj, reclaim);
+}
+bool collect(ThreadRecord& rec) noexcept { return Domain::collect(rec); }
+void detail::helpReclaimShared(ThreadRecord& rec) noexcept { Domain::helpReclaimShared(rec); }
+uint64_t pendingObjects() noexcept { return g_pending.load(std::memory_order_relaxed); }
+uint64_t currentEpoch() noexcept { return detail::g_epoch.load(std::memory_order_acquire); }
+
+}  // namespace ebr
+}  // namespace gomap
