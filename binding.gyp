@@ -21,6 +21,9 @@
       'native/addon/map_factory_blob.cc',
       'native/addon/map_factory_word.cc',
       'native/addon/packed.cc',
+      'native/addon/sync_env.cc',
+      'native/addon/sync_functions.cc',
+      'native/addon/sync_registry.cc',
     ],
   },
   'targets': [
