@@ -68,6 +68,17 @@ export interface SyncBinding {
   syncIterNext(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly?: boolean): unknown[];
   /** Frees an iterator; never throws (finalizers call it). */
   syncIterEnd(v: SyncViewHandle, it: SyncIteratorHandle): boolean;
+  /**
+   * Fast calls for 'f64' / 'i64' keys, through the thread's I/O area (`binding.io`, shared
+   * with GoMap): cell 0 the view handle, 1 the key, 2 an 'f64' / 'i64' value (in for set,
+   * out for get), 3 the result (found / inserted as 0 or 1). Other values are the argument
+   * of syncFastSet and the return value of syncFastGet.
+   */
+  syncFastGet(): unknown;
+  syncFastHas(): void;
+  syncFastSet(value?: unknown): void;
+  /** The I/O area of the fast calls (the same ArrayBuffer as GoMap's). */
+  readonly io: ArrayBuffer;
   /** Views and iterators of this thread, and shared maps alive in the process (tests). */
   syncLiveHandles(): { views: number; iterators: number; maps: number };
 }

@@ -36,6 +36,27 @@ import {
   type SyncValueKind,
 } from './sync-options.ts';
 
+// The I/O area of the fast calls (native/addon/io_area.h), created on first use.
+let io: Float64Array | null = null;
+let io64: BigInt64Array | null = null;
+const IO_HANDLE = 0;
+const IO_KEY = 1;
+const IO_VALUE = 2;
+const IO_RESULT = 3;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+/** Whether a value can be stored in an int64 cell as it is. */
+function isI64(v: unknown): v is bigint {
+  return typeof v === 'bigint' && v >= I64_MIN && v <= I64_MAX;
+}
+
+// How keys and values cross in the fast calls: in the I/O area (f64, i64), or not at all
+// (keys of other kinds take the generic calls; values of other kinds are an argument).
+const FAST_F64 = 0;
+const FAST_I64 = 1;
+const FAST_NONE = 2;
+
 /** `Symbol.dispose`, or Node's own stand-in where the engine does not define it yet. */
 const kDispose: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('nodejs.dispose')) as typeof Symbol.dispose;
 
@@ -69,6 +90,8 @@ class ViewState {
   /** 'json' / 'v8' values. */
   readonly codec: ValueCodec | null;
   handle: SyncMapHandle | null = null;
+  readonly fastKey: number;
+  readonly fastValue: number;
 
   constructor(n: SyncBinding, v: SyncViewHandle, id: number, keyKind: SyncKeyKind, valueKind: SyncValueKind) {
     this.n = n;
@@ -77,6 +100,41 @@ class ViewState {
     this.keyKind = keyKind;
     this.valueKind = valueKind;
     this.codec = valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
+    this.fastKey = keyKind === 'f64' ? FAST_F64 : keyKind === 'i64' ? FAST_I64 : FAST_NONE;
+    this.fastValue = valueKind === 'f64' ? FAST_F64 : valueKind === 'i64' ? FAST_I64 : FAST_NONE;
+    if (this.fastKey !== FAST_NONE && io === null) {
+      io = new Float64Array(n.io);
+      io64 = new BigInt64Array(n.io);
+    }
+  }
+
+  /**
+   * Puts the view handle and a numeric key in the I/O area; false when the key must take
+   * the generic call (keys that are not numbers, or of the wrong type: the generic call
+   * throws the right error). Nothing may run between this and the fast call.
+   */
+  fastKeyReady(key: unknown): boolean {
+    const fk = this.fastKey;
+    if (fk === FAST_F64) {
+      if (typeof key !== 'number') return false;
+      io![IO_KEY] = key;
+    } else if (fk === FAST_I64) {
+      if (!isI64(key)) return false;
+      io64![IO_KEY] = key;
+    } else {
+      return false;
+    }
+    io![IO_HANDLE] = this.v;
+    return true;
+  }
+
+  /** The value a syncFastGet produced (`r`: its return value), or undefined when absent. */
+  fastResult(r: unknown): unknown {
+    if (io![IO_RESULT] === 0) return undefined;
+    const fv = this.fastValue;
+    if (fv === FAST_F64) return io![IO_VALUE];
+    if (fv === FAST_I64) return io64![IO_VALUE];
+    return this.codec === null ? r : this.codec.decode(r);
   }
 
   checkOpen(): void {
@@ -213,6 +271,7 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
   /** The value stored for `key`, or `undefined`. */
   get(key: K): V | undefined {
     const s = this.#s;
+    if (s.fastKeyReady(key)) return s.fastResult(s.n.syncFastGet()) as V | undefined;
     const raw = s.n.syncGet(s.v, key);
     return raw === undefined ? undefined : (s.decode(raw) as V);
   }
@@ -220,6 +279,10 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
   /** Go's comma-ok lookup: `[value, true]` when `key` is present, else `[undefined, false]`. */
   lookup(key: K): [value: V | undefined, ok: boolean] {
     const s = this.#s;
+    if (s.fastKeyReady(key)) {
+      const v = s.fastResult(s.n.syncFastGet());
+      return io![IO_RESULT] === 0 ? [undefined, false] : [v as V, true];
+    }
     const raw = s.n.syncGet(s.v, key);
     return raw === undefined ? [undefined, false] : [s.decode(raw) as V, true];
   }
@@ -227,6 +290,10 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
   /** Whether `key` is present. */
   has(key: K): boolean {
     const s = this.#s;
+    if (s.fastKeyReady(key)) {
+      s.n.syncFastHas();
+      return io![IO_RESULT] !== 0;
+    }
     return s.n.syncHas(s.v, key);
   }
 
@@ -238,7 +305,19 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
    */
   set(key: K, value: V): this {
     const s = this.#s;
-    s.n.syncSet(s.v, key, s.encode(value));
+    // Everything that may run JS (a codec calling toJSON) happens before the I/O area is
+    // written.
+    const fv = s.fastValue;
+    const ok = fv === FAST_F64 ? typeof value === 'number' : fv === FAST_I64 ? isI64(value) : true;
+    const encoded = fv === FAST_NONE ? s.encode(value) : value;
+    if (ok && s.fastKeyReady(key)) {
+      if (fv === FAST_F64) io![IO_VALUE] = value as number;
+      else if (fv === FAST_I64) io64![IO_VALUE] = value as bigint;
+      if (fv === FAST_NONE) s.n.syncFastSet(encoded);
+      else s.n.syncFastSet();
+    } else {
+      s.n.syncSet(s.v, key, encoded);
+    }
     threadWrites++;
     return this;
   }

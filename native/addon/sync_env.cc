@@ -6,16 +6,22 @@
 
 namespace gomap::addon {
 
-SyncEnv* SyncEnv::create(napi_env env) {
+thread_local SyncEnv* SyncEnv::current_ = nullptr;
+
+SyncEnv* SyncEnv::create(napi_env env, uint64_t* io) {
   std::unique_ptr<SyncEnv> state(new (std::nothrow) SyncEnv());
   if (!state) return nullptr;
+  state->env_ = env;
+  state->io_ = io;
   if (napi_add_env_cleanup_hook(env, cleanUp, state.get()) != napi_ok) return nullptr;
+  current_ = state.get();
   return state.release();
 }
 
 void SyncEnv::cleanUp(void* arg) { delete static_cast<SyncEnv*>(arg); }
 
 SyncEnv::~SyncEnv() {
+  if (current_ == this) current_ = nullptr;
   iterators_.forEach([](SyncIter* iter) {
     iter->owner->map->iterEnd(iter->it);
     delete iter;

@@ -60,7 +60,16 @@ class SyncEnv {
   ~SyncEnv();
 
   // Creates the SyncEnv of `env` and registers its clean-up hook; nullptr on failure.
-  static SyncEnv* create(napi_env env);
+  // `io` is the thread's I/O area (io_area.h), which the fast calls share with GoMap's.
+  static SyncEnv* create(napi_env env, uint64_t* io);
+
+  // The SyncEnv of `env`, for the fast calls, which take no arguments (one environment
+  // per JS thread: a thread-local pointer, checked against the env).
+  static SyncEnv* of(napi_env env) {
+    SyncEnv* s = current_;
+    return s != nullptr && s->env_ == env ? s : nullptr;
+  }
+  uint64_t* io() const { return io_; }
 
   // The thread's EBR record, registered on first use; nullptr when out of memory.
   ebr::ThreadRecord* record() {
@@ -89,7 +98,10 @@ class SyncEnv {
 
  private:
   static void cleanUp(void* arg);
+  static thread_local SyncEnv* current_;
 
+  napi_env env_ = nullptr;
+  uint64_t* io_ = nullptr;
   ebr::ThreadRecord* record_ = nullptr;
   HandleTable<SyncView> views_;
   HandleTable<SyncIter> iterators_;

@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "addon_state.h"
 #include "batch.h"
 #include "errors.h"
+#include "io_area.h"
 #include "sync_codec.h"
 #include "sync_env.h"
 #include "sync_registry.h"
@@ -410,7 +412,13 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   for (size_t i = 0; i < keys.size(); ++i) {
     bool isNew = false;
     Status s = view->map->store(*rec, k[i], v[i], &isNew);
-    if (s != Status::kOk) return throwStatus(env, s, "setMany");
+    if (s != Status::kOk && i == 0) return throwStatus(env, s, "setMany");
+    if (s != Status::kOk) {
+      // Each entry is stored on its own: the ones before this one stay.
+      return throwRangeError(env, std::string("SyncMap setMany: ") + statusMessage(s) + " at entry " +
+                                      std::to_string(i) + " of " + std::to_string(keys.size()) + " (the " +
+                                      std::to_string(i) + " entries before it are stored)");
+    }
     if (isNew) ++inserted;
   }
   return numberValue(env, inserted);
@@ -586,6 +594,103 @@ napi_value IterEnd(napi_env env, napi_callback_info info) {
   return boolValue(env, ended);
 }
 
+// ---- fast calls: f64 / i64 keys and values through the I/O area (io_area.h) -----------
+//
+// For maps with 'f64' or 'i64' keys the façade writes the view handle (cell 0) and the key
+// (cell 1) into the thread's I/O area and calls these without arguments; 'f64' / 'i64'
+// values travel in cell 2, other values as the argument / return value; cell 3 gets the
+// found / inserted flag. The façade checks the JS types first (a typed-array store would
+// coerce) and sends anything else through the generic calls, which throw the right error.
+
+// The view and key of a fast call (view null, with ERR_GOMAP_CLOSED or a TypeError
+// pending, when the handle names no open view or the view's keys are not numeric).
+struct FastArgs {
+  SyncEnv* state;
+  SyncView* view = nullptr;
+  ebr::ThreadRecord* rec = nullptr;
+  Blob key{0, nullptr, 0};
+  FastArgs(napi_env env, napi_callback_info info) {
+    state = SyncEnv::of(env);
+    if (state == nullptr) {
+      void* data = nullptr;
+      size_t argc = 0;
+      napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
+      state = envOf(data);
+    }
+    uint64_t* io = state->io();
+    view = state->findView(ioDouble(io, kIoHandle));
+    if (view == nullptr) {
+      throwViewClosed(env);
+      return;
+    }
+    if (view->key == SyncKind::kF64) {
+      key = wordBlob(kTagNumber, f64KeyBits(bitsToF64(io[kIoKey])), state->keyScratch);
+    } else if (view->key == SyncKind::kI64) {
+      key = wordBlob(kTagBigInt, io[kIoKey], state->keyScratch);
+    } else {
+      throwTypeError(env, "SyncMap internal error: a fast call on a map whose keys are not numbers");
+      view = nullptr;
+      return;
+    }
+    rec = recordOf(env, state);
+    if (rec == nullptr) view = nullptr;
+  }
+};
+
+bool numericValues(const SyncView* view) { return view->value == SyncKind::kF64 || view->value == SyncKind::kI64; }
+
+// syncFastGet() -> value (non-numeric value kinds) | undefined; found in cell 3, numeric
+// values in cell 2
+napi_value FastGet(napi_env env, napi_callback_info info) {
+  FastArgs a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  uint64_t* io = a.state->io();
+  napi_value result = nullptr;
+  bool found;
+  if (numericValues(view)) {
+    found = view->map->load(*a.rec, a.key, [&](Blob v) { io[kIoValue] = blobWord(v); });
+  } else {
+    const SyncKind kind = view->value;
+    found = view->map->load(*a.rec, a.key, [&](Blob v) { result = syncBlobToJs(env, kind, v); });
+    if (found && result == nullptr) return nullptr;
+  }
+  ioSetDouble(io, kIoResult, found ? 1 : 0);
+  return result;
+}
+
+// syncFastHas() -> undefined; found in cell 3
+napi_value FastHas(napi_env env, napi_callback_info info) {
+  FastArgs a(env, info);
+  if (a.view == nullptr) return nullptr;
+  ioSetDouble(a.state->io(), kIoResult, a.view->map->contains(*a.rec, a.key) ? 1 : 0);
+  return nullptr;
+}
+
+// syncFastSet(value?) -> undefined; inserted in cell 3 (numeric values in cell 2)
+napi_value FastSet(napi_env env, napi_callback_info info) {
+  FastArgs a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  uint64_t* io = a.state->io();
+  Blob value;
+  if (view->value == SyncKind::kF64) {
+    value = wordBlob(kTagNumber, io[kIoValue], a.state->valueScratch);
+  } else if (view->value == SyncKind::kI64) {
+    value = wordBlob(kTagBigInt, io[kIoValue], a.state->valueScratch);
+  } else {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (!readValue(env, a.state->valueScratch, view, argv[0], &value)) return nullptr;
+  }
+  bool inserted = false;
+  Status s = view->map->store(*a.rec, a.key, value, &inserted);
+  if (s != Status::kOk) return throwStatus(env, s, "set");
+  ioSetDouble(io, kIoResult, inserted ? 1 : 0);
+  return nullptr;
+}
+
 // syncLiveHandles() -> { views, iterators, maps } (tests)
 napi_value LiveHandles(napi_env env, napi_callback_info info) {
   void* data;
@@ -604,7 +709,9 @@ napi_value LiveHandles(napi_env env, napi_callback_info info) {
 }  // namespace
 
 napi_status defineSyncFunctions(napi_env env, napi_value exports) {
-  SyncEnv* state = SyncEnv::create(env);
+  AddonState* addon = AddonState::of(env);
+  if (addon == nullptr || addon->io() == nullptr) return napi_generic_failure;
+  SyncEnv* state = SyncEnv::create(env, addon->io());
   if (state == nullptr) return napi_generic_failure;
   struct Entry {
     const char* name;
@@ -632,6 +739,9 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
       {"syncIterNext", guarded<IterNext>},
       {"syncIterEnd", guarded<IterEnd>},
       {"syncLiveHandles", guarded<LiveHandles>},
+      {"syncFastGet", guarded<FastGet>},
+      {"syncFastHas", guarded<FastHas>},
+      {"syncFastSet", guarded<FastSet>},
   };
   for (const Entry& e : entries) {
     napi_value fn;
