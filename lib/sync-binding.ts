@@ -79,8 +79,11 @@ export interface SyncBinding {
   syncFastSet(value?: unknown): void;
   /** The I/O area of the fast calls (the same ArrayBuffer as GoMap's). */
   readonly io: ArrayBuffer;
-  /** Views and iterators of this thread, and shared maps alive in the process (tests). */
-  syncLiveHandles(): { views: number; iterators: number; maps: number };
+  /**
+   * Views and iterators of this thread, shared maps alive in the process, and objects
+   * retired to epoch reclamation but not freed yet (tests).
+   */
+  syncLiveHandles(): { views: number; iterators: number; maps: number; retired: number };
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

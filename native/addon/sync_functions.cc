@@ -691,7 +691,8 @@ napi_value FastSet(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// syncLiveHandles() -> { views, iterators, maps } (tests)
+// syncLiveHandles() -> { views, iterators, maps, retired } (tests): this thread's views and
+// iterators, the shared maps of the process, and the objects retired to EBR not yet freed
 napi_value LiveHandles(napi_env env, napi_callback_info info) {
   void* data;
   size_t argc = 0;
@@ -703,6 +704,7 @@ napi_value LiveHandles(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "iterators", numberValue(env, static_cast<double>(state->liveIterators())));
   napi_set_named_property(env, result, "maps",
                           numberValue(env, static_cast<double>(SyncRegistry::global().liveMaps())));
+  napi_set_named_property(env, result, "retired", numberValue(env, static_cast<double>(ebr::pendingObjects())));
   return result;
 }
 
