@@ -5,6 +5,10 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <unordered_map>
+
+#include "concurrent_test_util.h"
+#include "core/random.h"
 
 #include "core/concurrent_map.h"
 
@@ -60,7 +64,8 @@ TEST_F(ConcurrentMapBasics, StoreLoadEraseAndSize) {
 
 TEST_F(ConcurrentMapBasics, TagIsPartOfTheKey) {
   bool inserted = false;
-  Blob latin = str("k");
+  const std::string k = "k";
+  Blob latin = str(k);
   Blob bytes = latin;
   bytes.tag = gomap::kTagBytes;
   ASSERT_EQ(map_->store(*rec_, latin, str("latin"), &inserted), Status::kOk);
@@ -90,7 +95,8 @@ TEST_F(ConcurrentMapBasics, SyncMapMethods) {
   EXPECT_TRUE(swapped);
   EXPECT_EQ(get("k"), "v4");
   // Equal bytes under another tag are a different value.
-  Blob taggedBytes = str("v4");
+  const std::string v4 = "v4";
+  Blob taggedBytes = str(v4);
   taggedBytes.tag = gomap::kTagBytes;
   EXPECT_FALSE(map_->compareAndDelete(*rec_, str("k"), taggedBytes));
   EXPECT_TRUE(map_->compareAndDelete(*rec_, str("k"), str("v4")));
@@ -138,6 +144,167 @@ TEST_F(ConcurrentMapBasics, IteratorKeepsTheMapAliveAfterTheLastView) {
   size_t n = map_->iterNext(*rec_, it, 10, [](Blob, Blob) {});
   EXPECT_EQ(n, 1u);
   map_->iterEnd(it);
+}
+
+// Random operations against std::unordered_map, through many grows, same-size grows
+// (forced collisions make long overflow chains) and deletes.
+void runModel(uint64_t (*hashOverride)(uint64_t), uint64_t seed, int ops, uint64_t universe) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(seed, hashOverride);
+  std::unordered_map<std::string, std::string> model;
+  gomap::SplitMix64 rng(seed);
+  for (int op = 0; op < ops; ++op) {
+    const std::string k = "key" + std::to_string(rng.next() % universe);
+    const std::string v = "v" + std::to_string(op);
+    const Blob kb = str(k), vb = str(v);
+    auto it = model.find(k);
+    const bool present = it != model.end();
+    switch (rng.next() % 8) {
+      case 0:
+      case 1:
+      case 2: {
+        bool inserted = false;
+        ASSERT_EQ(m->store(*rec, kb, vb, &inserted), Status::kOk);
+        EXPECT_EQ(inserted, !present);
+        model[k] = v;
+        break;
+      }
+      case 3: {
+        bool loaded = false;
+        std::string seen;
+        ASSERT_EQ(m->loadOrStore(*rec, kb, vb, [&](Blob b) { seen = text(b); }, &loaded), Status::kOk);
+        EXPECT_EQ(loaded, present);
+        if (present) EXPECT_EQ(seen, it->second);
+        else model[k] = v;
+        break;
+      }
+      case 4: {
+        std::string seen;
+        EXPECT_EQ(m->loadAndDelete(*rec, kb, [&](Blob b) { seen = text(b); }), present);
+        if (present) {
+          EXPECT_EQ(seen, it->second);
+          model.erase(it);
+        }
+        break;
+      }
+      case 5: {
+        const std::string expected = present && rng.next() % 2 ? it->second : "other";
+        bool swapped = false;
+        ASSERT_EQ(m->compareAndSwap(*rec, kb, str(expected), vb, &swapped), Status::kOk);
+        EXPECT_EQ(swapped, present && it->second == expected);
+        if (swapped) it->second = v;
+        break;
+      }
+      case 6: {
+        EXPECT_EQ(m->erase(*rec, kb), present);
+        if (present) model.erase(it);
+        break;
+      }
+      default: {
+        std::string seen = "<absent>";
+        EXPECT_EQ(m->load(*rec, kb, [&](Blob b) { seen = text(b); }), present);
+        EXPECT_EQ(seen, present ? it->second : "<absent>");
+        break;
+      }
+    }
+    ASSERT_EQ(m->size(), model.size());
+  }
+  // A full iteration agrees with the model.
+  ConcurrentMap::Iterator* iter = nullptr;
+  ASSERT_EQ(m->iterStart(*rec, &iter), Status::kOk);
+  std::unordered_map<std::string, std::string> seen;
+  while (m->iterNext(*rec, iter, 5, [&](Blob k, Blob v) { EXPECT_TRUE(seen.emplace(text(k), text(v)).second); }) != 0) {
+  }
+  m->iterEnd(iter);
+  EXPECT_EQ(seen, model);
+  gomap::MapStats s = m->stats(*rec);
+  EXPECT_GT(s.grows + s.sameSizeGrows, 0u);
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
+uint64_t fewBuckets(uint64_t h) { return h & 0xff00000000000003ull; }
+
+TEST(ConcurrentMapModel, AgreesWithUnorderedMap) { runModel(nullptr, 11, 20000, 3000); }
+TEST(ConcurrentMapModel, AgreesWithUnorderedMapUnderCollisions) { runModel(fewBuckets, 12, 6000, 400); }
+
+TEST(ConcurrentMapMemory, BytesCountEntriesAndReturnToTheEmptyTable) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(2);
+  const uint64_t empty = m->stats(*rec).bytes;
+  EXPECT_GT(empty, 0u);
+  std::string big(1000, 'x');
+  for (int i = 0; i < 2000; ++i) ASSERT_EQ(m->store(*rec, str("k" + std::to_string(i)), str(big), nullptr), Status::kOk);
+  gomap::MapStats full = m->stats(*rec);
+  EXPECT_GT(full.bytes, 2000u * 1000u);
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(m->erase(*rec, str("k" + std::to_string(i))));
+  // Keep going until the last grow is finished, then only table and chains remain.
+  for (int i = 0; m->stats(*rec).growing; ++i) {
+    ASSERT_EQ(m->store(*rec, str("g" + std::to_string(i)), str("1"), nullptr), Status::kOk);
+    ASSERT_TRUE(m->erase(*rec, str("g" + std::to_string(i))));
+  }
+  gomap::MapStats after = m->stats(*rec);
+  EXPECT_EQ(after.count, 0u);
+  EXPECT_EQ(after.bytes, gomap::cmap_detail::kTableHeader + (after.buckets + after.overflowBuckets) *
+                                                               sizeof(gomap::cmap_detail::Bucket));
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
+TEST(ConcurrentMapMemory, AllocationFailureLeavesTheMapUnchanged) {
+  cmap_test::Registered rec;
+  // Colliding hashes: inserts and evacuations need overflow buckets, which may fail too.
+  ConcurrentMap* m = cmap_test::newMap(4, fewBuckets);
+  std::unordered_map<std::string, std::string> model;
+  int failures = 0, laterFailures = 0;
+  for (int i = 0; i < 1200; ++i) {
+    const std::string k = "key" + std::to_string(i % 400);
+    const std::string v = std::string(20, static_cast<char>('a' + i % 26));
+    // Fail the 1st, 2nd, 3rd or 4th allocation of this store: the entry, a new table,
+    // an evacuation's or an insert's overflow bucket, whichever it needs.
+    const uint64_t n = 1 + static_cast<uint64_t>(i) % 4;
+    gomap::failNthAllocation(n);
+    bool inserted = false;
+    Status s = m->store(*rec, str(k), str(v), &inserted);
+    gomap::failNthAllocation(0);
+    if (s != Status::kOk) {
+      ASSERT_EQ(s, Status::kNoMemory);
+      ++failures;
+      if (n > 1) ++laterFailures;
+      ASSERT_EQ(m->size(), model.size());
+      std::string seen = "<absent>";
+      m->load(*rec, str(k), [&](Blob b) { seen = text(b); });
+      auto it = model.find(k);
+      ASSERT_EQ(seen, it == model.end() ? "<absent>" : it->second);
+      ASSERT_EQ(m->store(*rec, str(k), str(v), &inserted), Status::kOk);
+    }
+    model[k] = v;
+  }
+  EXPECT_GE(failures, 300);
+  EXPECT_GT(laterFailures, 0);
+  for (auto& kv : model) {
+    std::string seen;
+    ASSERT_TRUE(m->load(*rec, str(kv.first), [&](Blob b) { seen = text(b); }));
+    EXPECT_EQ(seen, kv.second);
+  }
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
+TEST(ConcurrentMapLimits, TooLargeKeysAndValuesAreRefused) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(4);
+  uint8_t byte = 0;
+  Blob huge{gomap::kTagBytes, &byte, gomap::kMaxBlobLength + 1};  // never read: refused first
+  bool flag = false;
+  EXPECT_EQ(m->store(*rec, huge, str("v"), &flag), Status::kTooLarge);
+  EXPECT_EQ(m->store(*rec, str("k"), huge, &flag), Status::kTooLarge);
+  EXPECT_EQ(m->size(), 0u);
+  ConcurrentMap* none = nullptr;
+  gomap::MapOptions options;
+  options.hint = ~uint64_t{0};
+  EXPECT_EQ(ConcurrentMap::create(options, &none), Status::kTooLarge);
+  m->release();
 }
 
 }  // namespace
