@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
 import { describeEachBackend } from './helpers/backends.ts';
-import { expectClosed, I64_MAX, I64_MIN, SPECIAL_STRINGS } from './helpers/kinds.ts';
+import { checkStatsInvariants, expectClosed, I64_MAX, I64_MIN, SPECIAL_STRINGS } from './helpers/kinds.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gcNow = vm.runInNewContext('gc') as () => void;
@@ -147,7 +147,10 @@ describeEachBackend('SyncMap: Map semantics in one thread', () => {
       ['B', 'buckets', 'bytes', 'count', 'evacuated', 'growing', 'grows', 'loadFactor', 'oldBuckets', 'overflowBuckets', 'sameSizeGrows', 'shrinks'],
     );
     expect(s.count).toBe(500);
-    expect(typeof s.growing).toBe('boolean');
+    checkStatsInvariants(s, 500);
+    expect(s.B).toBeGreaterThanOrEqual(8); // hint 1000: 1000 / 6.5 > 128 buckets
+    expect(s.grows).toBe(0); // pre-sized: no growth up to the hint
+    expect(s.bytes).toBeGreaterThan(0);
     m.close();
   });
 
@@ -155,15 +158,16 @@ describeEachBackend('SyncMap: Map semantics in one thread', () => {
     const m = make('string', 'f64');
     expect(Object.prototype.toString.call(m)).toBe('[object SyncMap]');
     m.set('a', 1).set('b', 2);
-    const seen: [unknown, unknown, unknown][] = [];
+    const seen: [unknown, unknown][] = [];
     const self = {};
     m.forEach(function (this: unknown, v, k, map) {
       expect(this).toBe(self);
-      seen.push([k, v, map]);
+      expect(map).toBe(m);
+      seen.push([k, v]);
     }, self);
     expect(seen.sort()).toEqual([
-      ['a', 1, m],
-      ['b', 2, m],
+      ['a', 1],
+      ['b', 2],
     ]);
     expect(new Map(m)).toEqual(new Map([['a', 1], ['b', 2]]));
     expect(new Set(m.values())).toEqual(new Set([1, 2]));

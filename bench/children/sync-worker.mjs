@@ -5,6 +5,8 @@
 //   ops        `ops` operations over a random order of the keys 0..n-1, a write every
 //              `writeEvery` operations (0: reads only); starts at the barrier so that
 //              every worker runs at the same time. -> { ns, ops, bad }
+//   spin       the same barrier and `ops` iterations of a pure-JS arithmetic loop: the
+//              control row, how well this machine runs two threads at all -> { ns, ops }
 //   latency    `rounds` single gets from the SyncMap, then `rounds` round trips to the main
 //              thread's Map over `port` (postMessage, reply) -> { syncNs, roundTripNs }
 //   copy       the heap a structured-clone copy of the main thread's Map costs in this
@@ -60,6 +62,15 @@ async function opsJob({ handle, n, ops, writeEvery, seed, gate }) {
   return { ns, ops, bad, sink: sink > 0 };
 }
 
+async function spinJob({ ops, gate }) {
+  let x = 0;
+  for (let i = 0; i < Math.min(ops, 200_000); i++) x = (x + i * 7) | 0;
+  barrier(new Int32Array(gate));
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < ops * 20; i++) x = (x + i * 7) | 0;
+  return { ns: Number(process.hrtime.bigint() - t0), ops: ops * 20, bad: 0, sink: x !== 0.5 };
+}
+
 async function latencyJob({ handle, n, rounds, port }) {
   const m = SyncMap.attach(handle);
   const order = permutation(n, 11);
@@ -97,5 +108,5 @@ async function copyJob({ handle, port }) {
   return { copyBytes, viewBytes: withView - withCopy, size, ok };
 }
 
-const jobs = { ops: opsJob, latency: latencyJob, copy: copyJob };
+const jobs = { ops: opsJob, spin: spinJob, latency: latencyJob, copy: copyJob };
 parentPort.postMessage(await jobs[workerData.job](workerData));

@@ -7,7 +7,7 @@
  * package root (and so build/Release/gomap.node) the same way the published package
  * does. Worker code is CommonJS text: `require(workerData.gomap)` gives the public API.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -31,6 +31,7 @@ export function facadeBundle(): string {
     logLevel: 'error',
   });
   bundlePath = out;
+  process.once('exit', () => rmSync(out, { force: true }));
   return out;
 }
 
@@ -55,7 +56,8 @@ export function firstMessage<T>(w: Worker): Promise<T> {
 /** Runs `code` in a worker and returns the message it posts (then waits for its exit). */
 export async function runInWorker<T>(code: string, data: Record<string, unknown> = {}): Promise<T> {
   const w = startWorker(code, data);
+  const exited = new Promise((resolve) => w.once('exit', resolve));
   const result = await firstMessage<T>(w);
-  await new Promise((resolve) => (w.threadId === -1 ? resolve(undefined) : w.once('exit', resolve)));
+  await exited;
   return result;
 }
