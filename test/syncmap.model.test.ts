@@ -190,7 +190,7 @@ describeEachBackend('SyncMap: model test against a JS Map', () => {
               m.close();
             }
           }),
-          { numRuns: fcRuns(25) },
+          { numRuns: fcRuns(50) },
         );
       });
     }

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
-import { firstMessage, runInWorker, startWorker } from './helpers/sync-workers.ts';
+import { spawnSync } from 'node:child_process';
+import { allExited, facadeBundle, firstMessage, runInWorker, startWorker } from './helpers/sync-workers.ts';
 
 /** Worker prelude: the façade, the handle, and a barrier every thread waits at. */
 const PRELUDE = `
@@ -56,6 +57,7 @@ describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: na
       });
     `;
     const workers = Array.from({ length: W }, (_, id) => startWorker(code, { handle: m.handle, id, gate }));
+    const exited = allExited(workers);
     const written = workers.map((w) => firstMessage<string>(w));
     await openWhen(W);
     await Promise.all(written);
@@ -64,6 +66,7 @@ describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: na
     const checks = workers.map((w) => firstMessage<{ bad: number; size: number }>(w));
     for (const w of workers) w.postMessage('check');
     for (const c of await Promise.all(checks)) expect(c).toEqual({ bad: 0, size: W * N });
+    await exited;
     m.close();
   });
 
@@ -86,9 +89,11 @@ describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: na
       parentPort.postMessage(retries);
     `;
     const workers = Array.from({ length: W }, () => startWorker(code, { handle: m.handle, gate }));
+    const exited = allExited(workers);
     const done = workers.map((w) => firstMessage<number>(w));
     await openWhen(W);
     await Promise.all(done);
+    await exited;
     expect(m.get('counter')).toBe(BigInt(W * 20000));
     m.close();
   });
@@ -111,9 +116,11 @@ describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: na
       parentPort.postMessage({ values, won });
     `;
     const workers = Array.from({ length: W }, (_, id) => startWorker(code, { handle: m.handle, id, gate }));
+    const exited = allExited(workers);
     const results = workers.map((w) => firstMessage<{ values: string[]; won: number[] }>(w));
     await openWhen(W);
     const all = await Promise.all(results);
+    await exited;
     const winners = new Map<number, number>();
     all.forEach((r, w) => {
       for (const k of r.won) {
@@ -178,12 +185,15 @@ describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: na
     const stop = new SharedArrayBuffer(4);
     const w = startWorker(writer, { handle: m.handle, gate });
     const readers = [0, 1].map((id) => startWorker(reader, { handle: m.handle, gate, stop, id, iterate: id === 1 }));
+    const exited = allExited([w, ...readers]);
     const writerDone = firstMessage<string>(w);
     const readerResults = readers.map((r) => firstMessage<{ bad: unknown[]; nBad: number; reads: number; hits: number; iterations: number }>(r));
     await openWhen(3);
     await writerDone;
     Atomics.store(new Int32Array(stop), 0, 1);
-    for (const r of await Promise.all(readerResults)) {
+    const results = await Promise.all(readerResults);
+    await exited;
+    for (const r of results) {
       expect(r.bad).toEqual([]);
       expect(r.nBad).toBe(0);
       expect(r.reads).toBeGreaterThanOrEqual(1000);
@@ -278,5 +288,34 @@ describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: na
       expect(n.syncLiveHandles().maps).toBe(before);
       expect(() => SyncMap.attach(handle)).toThrow(expect.objectContaining({ code: 'ERR_GOMAP_CLOSED' }) as Error);
     }
+  });
+
+  it('process.exit while workers read, write and iterate a shared map exits cleanly', () => {
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const { SyncMap } = require(${JSON.stringify(facadeBundle())});
+      const m = new SyncMap({ key: 'string', value: 'string' });
+      for (let i = 0; i < 10000; i++) m.set('k' + i, 'v' + i);
+      const code = \`
+        const { parentPort, workerData } = require('node:worker_threads');
+        const { SyncMap } = require(workerData.gomap);
+        const m = SyncMap.attach(workerData.handle);
+        parentPort.postMessage('go');
+        for (let i = 0; ; i++) {
+          m.get('k' + (i % 10000));
+          if (i % 3 === 0) m.set('k' + (i % 20000), 'x' + i);
+          if (i % 1000 === 0) for (const e of m) if (e[0] === 'k5') break;
+        }
+      \`;
+      let ready = 0;
+      for (let w = 0; w < 3; w++) {
+        const worker = new Worker(code, { eval: true, workerData: { gomap: ${JSON.stringify(facadeBundle())}, handle: m.handle } });
+        worker.once('message', () => { if (++ready === 3) setImmediate(() => process.exit(3)); });
+      }
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(3);
   });
 });

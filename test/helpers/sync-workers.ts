@@ -61,3 +61,8 @@ export async function runInWorker<T>(code: string, data: Record<string, unknown>
   await exited;
   return result;
 }
+
+/** Resolves when every worker has exited (their environments' clean-up has run). */
+export function allExited(workers: readonly Worker[]): Promise<unknown> {
+  return Promise.all(workers.map((w) => (w.threadId === -1 ? Promise.resolve() : new Promise((r) => w.once('exit', r)))));
+}
