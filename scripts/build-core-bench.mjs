@@ -21,3 +21,8 @@ function run(args) {
 run(['-S', '.', '-B', 'build-bench', '-DCMAKE_BUILD_TYPE=Release', '-DGOMAP_BUILD_TESTS=OFF', '-DGOMAP_SANITIZE=']);
 run(['--build', 'build-bench', '--target', 'gomap_core_bench', '--parallel', process.env.JOBS ?? '2']);
 console.error('[build-core-bench] built build-bench/gomap_core_bench');
+// The concurrent map benchmark (bench/core/sync_bench.cc), for bench/sync-compare.mjs.
+if (existsSync(join(root, 'bench', 'core', 'sync_bench.cc'))) {
+  run(['--build', 'build-bench', '--target', 'gomap_sync_bench', '--parallel', process.env.JOBS ?? '2']);
+  console.error('[build-core-bench] built build-bench/gomap_sync_bench');
+}

@@ -265,7 +265,7 @@ void ConcurrentMap::finishGrow(ebr::ThreadRecord& rec) {
   sameSizeGrow_ = false;
   nevacuate_ = 0;
   evacuatedCount_ = 0;
-  ebr::retire(rec, &o->retired, &ConcurrentMap::reclaimTable);
+  ebr::retireShared(rec, &o->retired, &ConcurrentMap::reclaimTable);  // large: anyone frees it
 }
 
 // ===========================================================================================
@@ -451,7 +451,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   bytes_ -= tableBytes(t) + noverflow_ * sizeof(Bucket);
   noverflow_ = 0;
   table_.store(fresh, std::memory_order_release);
-  ebr::retire(rec, &t->retired, &ConcurrentMap::reclaimTable);
+  ebr::retireShared(rec, &t->retired, &ConcurrentMap::reclaimTable);
   return Status::kOk;
 }
 

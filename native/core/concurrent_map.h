@@ -169,6 +169,12 @@ class ConcurrentMap {
     return find(key, hashOf(key)) != nullptr;
   }
   uint64_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+  // Batched lookup under one pin: onResult(size_t i, bool found, Blob value) for each of
+  // the n keys, in order. Hashes a window of keys ahead and prefetches their buckets, so
+  // the cache misses of independent lookups overlap. Keep n bounded (the pin holds back
+  // reclamation for the whole batch).
+  template <class F>
+  void loadMany(ebr::ThreadRecord& rec, const Blob* keys, size_t n, F&& onResult);
 
   // ---- writes (serialized by the write lock) --------------------------------------------
   Status store(ebr::ThreadRecord& rec, Blob key, Blob value, bool* inserted);
@@ -329,6 +335,33 @@ class ConcurrentMap::Iterator {
   uint8_t offset_ = 0;      // slot order offset within a bucket
   bool done_ = false;
 };
+
+template <class F>
+void ConcurrentMap::loadMany(ebr::ThreadRecord& rec, const Blob* keys, size_t n, F&& onResult) {
+  using namespace cmap_detail;
+  constexpr size_t kWindow = 8;
+  ebr::Guard guard(rec);
+  uint64_t hashes[kWindow];
+  auto prefetch = [this](uint64_t h) {
+    const Table* t = table_.load(std::memory_order_acquire);
+    __builtin_prefetch(bucketAt(t, h & maskOf(t)));
+  };
+  const size_t ahead = n < kWindow ? n : kWindow;
+  for (size_t j = 0; j < ahead; ++j) {
+    hashes[j] = hashOf(keys[j]);
+    prefetch(hashes[j]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t hash = hashes[i % kWindow];
+    if (i + kWindow < n) {
+      hashes[i % kWindow] = hashOf(keys[i + kWindow]);
+      prefetch(hashes[i % kWindow]);
+    }
+    const Entry* e = find(keys[i], hash);
+    if (e != nullptr) onResult(i, true, entryValue(e));
+    else onResult(i, false, Blob{0, nullptr, 0});
+  }
+}
 
 template <class F>
 Status ConcurrentMap::loadOrStore(ebr::ThreadRecord& rec, Blob key, Blob value, F&& onExisting, bool* loaded) {

@@ -10,14 +10,17 @@ namespace ebr {
 namespace detail {
 // Starts at one step so that a pinned word (epoch | kPinnedBit) is never 0.
 std::atomic<uint64_t> g_epoch{kEpochStep};
+std::atomic<bool> g_sharedPending{false};
 }  // namespace detail
 
 namespace {
 std::atomic<ThreadRecord*> g_records{nullptr};  // every record ever made (push-only list)
 std::atomic<uint64_t> g_pending{0};             // retired, not yet freed (all threads)
 
-// Objects of unregistered threads, waiting for their epoch to pass. Guarded by
-// g_orphanLock; taken only with try_lock by collectors, so nobody ever waits long.
+// The shared list: objects of unregistered threads and large objects, waiting for their
+// epoch to pass. Guarded by g_orphanLock; collectors only try_lock it, and holders only
+// splice or walk it, so nobody ever waits long. detail::g_sharedPending says whether it
+// is non-empty (set under the lock).
 std::mutex g_orphanLock;
 Retired* g_orphanHead = nullptr;
 Retired* g_orphanTail = nullptr;
@@ -76,7 +79,24 @@ struct Domain {
     }
     g_orphanHead = keepHead;
     g_orphanTail = keepTail;
+    detail::g_sharedPending.store(keepHead != nullptr, std::memory_order_relaxed);
     g_pending.fetch_sub(freed, std::memory_order_relaxed);
+  }
+
+  // Appends a chain (head..tail) to the shared list.
+  static void share(Retired* head, Retired* tail) noexcept {
+    std::lock_guard<std::mutex> lock(g_orphanLock);
+    if (g_orphanTail != nullptr) g_orphanTail->next = head;
+    else g_orphanHead = head;
+    g_orphanTail = tail;
+    detail::g_sharedPending.store(true, std::memory_order_relaxed);
+  }
+
+  // Called by a thread leaving its outermost Guard while the shared list is non-empty.
+  static void helpReclaimShared(ThreadRecord& rec) noexcept {
+    (void)rec;
+    if (tryAdvance()) tryAdvance();
+    collectOrphans(detail::g_epoch.load(std::memory_order_acquire));
   }
 
   static bool collect(ThreadRecord& rec) noexcept {
@@ -120,31 +140,36 @@ struct Domain {
     rec->nesting_ = 0;
     rec->epoch_.store(0, std::memory_order_release);
     collect(*rec);
-    if (rec->head_ != nullptr) {
-      // Waiting for the lock is bounded: holders only splice or walk the orphan list.
-      std::lock_guard<std::mutex> lock(g_orphanLock);
-      if (g_orphanTail != nullptr) g_orphanTail->next = rec->head_;
-      else g_orphanHead = rec->head_;
-      g_orphanTail = rec->tail_;
-    }
+    if (rec->head_ != nullptr) share(rec->head_, rec->tail_);
     rec->head_ = rec->tail_ = nullptr;
     rec->pending_ = 0;
     rec->sinceCollect_ = 0;
     rec->inUse_.store(false, std::memory_order_release);
   }
 
-  static void retire(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+  static void stamp(Retired* obj, void (*reclaim)(Retired*)) noexcept {
     obj->reclaim = reclaim;
     obj->next = nullptr;
     // The stamp is read after the unlink (the caller's release store) in the total order.
     std::atomic_thread_fence(std::memory_order_seq_cst);
     obj->epoch = detail::g_epoch.load(std::memory_order_seq_cst);
+  }
+
+  static void retireShared(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+    stamp(obj, reclaim);
+    g_pending.fetch_add(1, std::memory_order_relaxed);
+    share(obj, obj);
+    (void)rec;
+  }
+
+  static void retire(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+    stamp(obj, reclaim);
     if (rec.tail_ != nullptr) rec.tail_->next = obj;
     else rec.head_ = obj;
     rec.tail_ = obj;
     ++rec.pending_;
     g_pending.fetch_add(1, std::memory_order_relaxed);
-    if (++rec.sinceCollect_ >= kCollectInterval) collect(rec);
+    if (++rec.sinceCollect_ >= kForcedCollectInterval) collect(rec);
   }
 };
 
@@ -153,7 +178,11 @@ void unregisterThread(ThreadRecord* rec) noexcept { Domain::unregisterThread(rec
 void retire(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
   Domain::retire(rec, obj, reclaim);
 }
+void retireShared(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept {
+  Domain::retireShared(rec, obj, reclaim);
+}
 bool collect(ThreadRecord& rec) noexcept { return Domain::collect(rec); }
+void detail::helpReclaimShared(ThreadRecord& rec) noexcept { Domain::helpReclaimShared(rec); }
 uint64_t pendingObjects() noexcept { return g_pending.load(std::memory_order_relaxed); }
 uint64_t currentEpoch() noexcept { return detail::g_epoch.load(std::memory_order_acquire); }
 

@@ -32,6 +32,14 @@
 // never allocates and never fails. Each record keeps its retired objects in a FIFO list,
 // oldest first, so freeing stops at the first object that is still too young.
 //
+// Large objects (a bucket array after a grow) must not wait for their retiring thread
+// to retire 64 more things: a map filled once and then only read would keep its last
+// old table forever. retireShared puts them on the global list and raises a flag;
+// every thread leaving a Guard checks the flag (one relaxed load) and, when set, helps
+// (every kHelpInterval-th time, so readers do not all contend on the list):
+// it advances the epoch if it can and frees what is old enough. Objects of unregistered
+// threads go to the same list, so readers free them too.
+//
 // Threads come and go (Node workers start, exit, are terminated). unregisterThread moves
 // the record's pending objects to a global orphan list (freed by whichever thread
 // collects next), marks the record unpinned and free for reuse; it never waits. Records
@@ -58,8 +66,13 @@ constexpr uint64_t kEpochStep = 2;
 constexpr uint64_t kPinnedBit = 1;
 // An object stamped e is freed once the global epoch reaches e + kReclaimDistance.
 constexpr uint64_t kReclaimDistance = 2 * kEpochStep;
-// A thread tries to advance the epoch and free its list every this many retirements.
+// A thread tries to advance the epoch and free its list after this many retirements
+// (when it leaves its outermost Guard; or in retire itself at 4x, for callers that
+// retire outside a Guard).
 constexpr uint32_t kCollectInterval = 64;
+constexpr uint32_t kForcedCollectInterval = 4 * kCollectInterval;
+// While the shared list is non-empty, a thread helps free it every this many unpins.
+constexpr uint32_t kHelpInterval = 16;
 constexpr size_t kCacheLine = 64;
 
 // One registered thread. Only its owning thread touches the fields below `epoch`.
@@ -82,6 +95,7 @@ class alignas(kCacheLine) ThreadRecord {
   ThreadRecord* nextRecord_ = nullptr; // global record list (set once, before publishing)
   uint32_t nesting_ = 0;               // Guards alive on this thread
   uint32_t sinceCollect_ = 0;          // retirements since the last collection
+  uint32_t unpins_ = 0;                // for kHelpInterval
   Retired* head_ = nullptr;            // retired objects, oldest first
   Retired* tail_ = nullptr;
   size_t pending_ = 0;
@@ -97,6 +111,8 @@ void unregisterThread(ThreadRecord* rec) noexcept;
 // Retires `obj` (unlinked from every shared structure already): reclaim(obj) runs once no
 // thread pinned now (or earlier) can still hold a pointer to it. Never fails.
 void retire(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept;
+// Retires a large object on the shared list: any thread leaving a Guard helps free it.
+void retireShared(ThreadRecord& rec, Retired* obj, void (*reclaim)(Retired*)) noexcept;
 
 // Tries to advance the epoch and frees what this thread (and orphaned records) retired
 // long enough ago. Returns true when this thread has nothing pending any more. Cheap to
@@ -110,6 +126,8 @@ uint64_t currentEpoch() noexcept;
 
 namespace detail {
 extern std::atomic<uint64_t> g_epoch;
+extern std::atomic<bool> g_sharedPending;  // the shared list holds objects
+void helpReclaimShared(ThreadRecord& rec) noexcept;
 }  // namespace detail
 
 // Pins the current epoch for one operation (RAII). Guards nest: only the outermost pins.
@@ -119,7 +137,15 @@ class Guard {
     if (rec.nesting_++ == 0) pin();
   }
   ~Guard() {
-    if (--rec_.nesting_ == 0) rec_.epoch_.store(0, std::memory_order_release);
+    if (--rec_.nesting_ != 0) return;
+    rec_.epoch_.store(0, std::memory_order_release);
+    // Reclamation work happens here, unpinned and outside any lock the caller held
+    // inside the guard: the thread's own list, then help with the shared list.
+    if (rec_.sinceCollect_ >= kCollectInterval) {
+      collect(rec_);
+    } else if (detail::g_sharedPending.load(std::memory_order_relaxed) && ++rec_.unpins_ % kHelpInterval == 0) {
+      detail::helpReclaimShared(rec_);
+    }
   }
   Guard(const Guard&) = delete;
   Guard& operator=(const Guard&) = delete;

@@ -4,8 +4,10 @@
 
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "concurrent_test_util.h"
 #include "core/random.h"
@@ -60,6 +62,21 @@ TEST_F(ConcurrentMapBasics, StoreLoadEraseAndSize) {
   EXPECT_FALSE(map_->erase(*rec_, str("a")));
   EXPECT_EQ(map_->size(), 0u);
   EXPECT_EQ(get("a"), "<absent>");
+}
+
+TEST_F(ConcurrentMapBasics, LoadManyAnswersEveryKeyInOrder) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 40; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 40; i += 2) ASSERT_EQ(map_->store(*rec_, str(keys[i]), str("v" + keys[i]), nullptr), Status::kOk);
+  std::vector<Blob> views;
+  for (auto& k : keys) views.push_back(str(k));
+  size_t calls = 0;
+  map_->loadMany(*rec_, views.data(), views.size(), [&](size_t i, bool found, Blob v) {
+    EXPECT_EQ(i, calls++);
+    EXPECT_EQ(found, i % 2 == 0) << i;
+    if (found) EXPECT_EQ(text(v), "v" + keys[i]);
+  });
+  EXPECT_EQ(calls, keys.size());
 }
 
 TEST_F(ConcurrentMapBasics, TagIsPartOfTheKey) {
@@ -223,6 +240,84 @@ void runModel(uint64_t (*hashOverride)(uint64_t), uint64_t seed, int ops, uint64
   EXPECT_TRUE(cmap_test::drainRetired(*rec));
 }
 
+// An iterator held across calls while the map doubles several times (and while one
+// grow is half done when it starts): every original entry exactly once, none of the
+// entries deleted before being reached, and the latest values.
+void iterateAcrossGrows(bool startMidGrow) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(21);
+  int next = 0;
+  auto add = [&](const std::string& prefix) {
+    const std::string k = prefix + std::to_string(next++);
+    EXPECT_EQ(m->store(*rec, str(k), str("v" + k), nullptr), Status::kOk);
+    return k;
+  };
+  std::vector<std::string> original;
+  for (int i = 0; i < 200; ++i) original.push_back(add("o"));
+  if (startMidGrow) {
+    while (!m->stats(*rec).growing) original.push_back(add("o"));
+  }
+  const gomap::MapStats atStart = m->stats(*rec);
+  ASSERT_EQ(atStart.growing, startMidGrow);
+  ConcurrentMap::Iterator* it = nullptr;
+  ASSERT_EQ(m->iterStart(*rec, &it), Status::kOk);
+  std::map<std::string, std::string> produced;
+  auto step = [&](size_t max) {
+    return m->iterNext(*rec, it, max, [&](Blob k, Blob v) { EXPECT_TRUE(produced.emplace(text(k), text(v)).second); });
+  };
+  step(3);
+  // Delete every original entry not produced yet with an odd index; overwrite the rest.
+  std::set<std::string> deleted;
+  for (size_t i = 0; i < original.size(); ++i) {
+    if (produced.count(original[i]) != 0) continue;
+    if (i % 2 == 1) {
+      ASSERT_TRUE(m->erase(*rec, str(original[i])));
+      deleted.insert(original[i]);
+    } else {
+      ASSERT_EQ(m->store(*rec, str(original[i]), str("new"), nullptr), Status::kOk);
+    }
+  }
+  // Grow the table three doublings while the iterator is held.
+  while (m->stats(*rec).grows < atStart.grows + 3) add("n");
+  while (step(5) != 0) {
+  }
+  m->iterEnd(it);
+  for (size_t i = 0; i < original.size(); ++i) {
+    const std::string& k = original[i];
+    if (deleted.count(k) != 0) {
+      EXPECT_EQ(produced.count(k), 0u) << k << " was deleted before it was reached";
+    } else {
+      ASSERT_EQ(produced.count(k), 1u) << k;
+      const std::string& v = produced[k];
+      EXPECT_TRUE(v == "v" + k || v == "new") << k << " = " << v;
+    }
+  }
+  EXPECT_FALSE(deleted.empty());
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
+TEST(ConcurrentMapIteration, HeldAcrossGrowsKeepsGosGuarantees) { iterateAcrossGrows(false); }
+TEST(ConcurrentMapIteration, StartedMidGrowKeepsGosGuarantees) { iterateAcrossGrows(true); }
+
+TEST(ConcurrentMapIteration, EmptyMapAndClearMidIteration) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(22);
+  ConcurrentMap::Iterator* it = nullptr;
+  ASSERT_EQ(m->iterStart(*rec, &it), Status::kOk);
+  EXPECT_EQ(m->iterNext(*rec, it, 10, [](Blob, Blob) { ADD_FAILURE(); }), 0u);
+  m->iterEnd(it);
+  for (int i = 0; i < 300; ++i) ASSERT_EQ(m->store(*rec, str("k" + std::to_string(i)), str("v"), nullptr), Status::kOk);
+  ASSERT_EQ(m->iterStart(*rec, &it), Status::kOk);
+  size_t first = m->iterNext(*rec, it, 10, [](Blob, Blob) {});
+  EXPECT_GE(first, 10u);
+  m->clear(*rec);
+  EXPECT_EQ(m->iterNext(*rec, it, 1000, [](Blob, Blob) { ADD_FAILURE() << "produced after clear"; }), 0u);
+  m->iterEnd(it);
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
 uint64_t fewBuckets(uint64_t h) { return h & 0xff00000000000003ull; }
 
 TEST(ConcurrentMapModel, AgreesWithUnorderedMap) { runModel(nullptr, 11, 20000, 3000); }
@@ -247,6 +342,17 @@ TEST(ConcurrentMapMemory, BytesCountEntriesAndReturnToTheEmptyTable) {
   EXPECT_EQ(after.count, 0u);
   EXPECT_EQ(after.bytes, gomap::cmap_detail::kTableHeader + (after.buckets + after.overflowBuckets) *
                                                                sizeof(gomap::cmap_detail::Bucket));
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
+TEST(ConcurrentMapMemory, RetiredEntriesOfASteadyWriterStayBounded) {
+  cmap_test::Registered rec;
+  ConcurrentMap* m = cmap_test::newMap(3);
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_EQ(m->store(*rec, str("k" + std::to_string(i % 50)), str(std::to_string(i)), nullptr), Status::kOk);
+    ASSERT_LT(gomap::ebr::pendingObjects(), 4 * gomap::ebr::kForcedCollectInterval) << "after " << i << " stores";
+  }
   m->release();
   EXPECT_TRUE(cmap_test::drainRetired(*rec));
 }

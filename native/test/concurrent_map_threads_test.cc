@@ -245,6 +245,54 @@ TEST(ConcurrentMapThreads, ReadersWritersGrowsDeletesAndIteration) {
   EXPECT_TRUE(drainRetired(*main));
 }
 
+// Few buckets and long overflow chains: deletes rewrite empty-rest runs across chain
+// buckets and trigger same-size grows, while readers walk the same chains.
+uint64_t fourBuckets(uint64_t h) { return h & 0xff00000000000003ull; }
+
+TEST(ConcurrentMapThreads, ReadersOnLongChainsDuringSameSizeGrows) {
+  constexpr uint64_t kStable = 120;
+  constexpr uint64_t kChurn = 200;
+  Registered main;
+  ConcurrentMap* m = newMap(6, fourBuckets);
+  for (uint64_t k = 0; k < kStable; ++k) {
+    IntKey key(k);
+    ASSERT_EQ(m->store(*main, key.blob(), strBlob(valueFor(k, 0)), nullptr), Status::kOk);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::thread writer([&] {
+    Registered rec;
+    for (int round = 0; round < 12; ++round) {
+      for (uint64_t i = 0; i < kChurn; ++i) {
+        IntKey key(1000 + i);
+        if (m->store(*rec, key.blob(), strBlob(valueFor(1000 + i, round)), nullptr) != Status::kOk) errors.fetch_add(1);
+      }
+      for (uint64_t i = 0; i < kChurn; ++i) {
+        IntKey key(1000 + i);
+        if (!m->erase(*rec, key.blob())) errors.fetch_add(1);
+      }
+    }
+    stop.store(true);
+  });
+  ASSERT_TRUE(runThreads(2, [&](int) {
+    Registered rec;
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (uint64_t k = 0; k < kStable; ++k) {
+        IntKey key(k);
+        std::string v;
+        if (!m->load(*rec, key.blob(), [&](Blob b) { v = text(b); }) || v != valueFor(k, 0)) errors.fetch_add(1);
+      }
+    }
+  }));
+  writer.join();
+  EXPECT_EQ(errors.load(), 0);
+  gomap::MapStats s = m->stats(*main);
+  EXPECT_GT(s.sameSizeGrows + s.grows, 0u);
+  EXPECT_EQ(m->size(), kStable);
+  m->release();
+  EXPECT_TRUE(drainRetired(*main));
+}
+
 // The write lock held by a "writer" must not stop any read: lookups, contains, size and
 // iteration all complete, also while an incremental grow is in progress.
 TEST(ConcurrentMapThreads, ReadsAreLockFreeEvenMidGrow) {

@@ -133,6 +133,21 @@ TEST(Epoch, ObjectsOfAnUnregisteredThreadAreFreedByOthers) {
   EXPECT_TRUE(drainRetired(*rec));
 }
 
+TEST(Epoch, SharedObjectsAreFreedByReadersAlone) {
+  Registered writer;
+  Registered reader;
+  ASSERT_TRUE(drainRetired(*writer));
+  const int before = g_freed.load();
+  ebr::retireShared(*writer, &(new Tracked())->retired, &reclaimTracked);  // a big old table
+  EXPECT_EQ(ebr::pendingObjects(), 1u);
+  // The writer goes idle; a reader's ordinary operations free it.
+  for (int i = 0; i < 10 * static_cast<int>(ebr::kHelpInterval) && ebr::pendingObjects() != 0; ++i) {
+    ebr::Guard guard(*reader);
+  }
+  EXPECT_EQ(ebr::pendingObjects(), 0u);
+  EXPECT_EQ(g_freed.load() - before, 1);
+}
+
 TEST(Epoch, GuardsNest) {
   Registered rec;
   {
