@@ -32,6 +32,7 @@ namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 constexpr uint32_t kMaxIterBatch = 1u << 16;            // entries per iterNext call
+constexpr size_t kGetManyChunk = 256;                   // keys per pinned loadMany
 
 SyncEnv* envOf(void* data) { return static_cast<SyncEnv*>(data); }
 
@@ -314,13 +315,20 @@ napi_value GetMany(napi_env env, napi_callback_info info) {
   const Blob* views = batch.finish();
   napi_value result;
   if (napi_create_array_with_length(env, keys.size(), &result) != napi_ok) return nullptr;
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    napi_value v = nullptr;
-    if (!view->map->load(*rec, views[i], [&](Blob b) { v = syncBlobToJs(env, kind, b); })) v = undefinedValue(env);
-    if (v == nullptr) return nullptr;
-    napi_set_element(env, result, i, v);
+  napi_value undefined = undefinedValue(env);
+  bool failed = false;
+  // The core's batched lookup (prefetching ahead), in chunks: a pin held for the whole of
+  // a huge batch would hold back reclamation in every thread.
+  for (size_t from = 0; from < keys.size() && !failed; from += kGetManyChunk) {
+    const size_t n = keys.size() - from < kGetManyChunk ? keys.size() - from : kGetManyChunk;
+    view->map->loadMany(*rec, views + from, n, [&](size_t i, bool found, Blob b) {
+      if (failed) return;
+      napi_value v = found ? syncBlobToJs(env, kind, b) : undefined;
+      if (v == nullptr) failed = true;
+      else napi_set_element(env, result, static_cast<uint32_t>(from + i), v);
+    });
   }
-  return result;
+  return failed ? nullptr : result;
 }
 
 napi_value Size(napi_env env, napi_callback_info info) {
