@@ -24,6 +24,7 @@
       'native/addon/sync_env.cc',
       'native/addon/sync_functions.cc',
       'native/addon/sync_registry.cc',
+      'native/addon/sync_codec.cc',
     ],
   },
   'targets': [

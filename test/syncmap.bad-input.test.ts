@@ -9,6 +9,7 @@ import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
 import { describeEachBackend } from './helpers/backends.ts';
 import {
+  errorCode,
   expectClosed,
   expectRangeError,
   expectTypeError,
@@ -104,6 +105,21 @@ describeEachBackend('SyncMap: bad input', () => {
       });
     }
   }
+
+  it('errors name SyncMap, the expected kind and what was received', () => {
+    const m = construct({ key: 'string', value: 'f64' });
+    expectTypeError(() => m.set(1, 1), /^SyncMap key must be a string for key kind 'string', got number$/);
+    expectTypeError(() => m.set('k', 'x'), /^SyncMap value must be a number for value kind 'f64', got string$/);
+    expectTypeError(() => m.get(null), /^SyncMap key must be a string .* got null$/);
+    expect(errorCode(thrown(() => m.has(1n)))).toBe('ERR_INVALID_ARG_TYPE');
+    m.close();
+    const i = construct({ key: 'i64', value: 'bytes' });
+    const e = expectRangeError(() => i.get(2n ** 64n));
+    expect(e.message).toMatch(/^SyncMap key is outside the signed 64-bit range/);
+    expect(errorCode(e)).toBe('ERR_OUT_OF_RANGE');
+    expectTypeError(() => i.set(1n, 'str'), /^SyncMap value must be a Uint8Array or Buffer for value kind 'bytes', got string$/);
+    i.close();
+  });
 
   it('i64 keys and values outside the signed 64-bit range throw RangeError', () => {
     const m = construct({ key: 'i64', value: 'i64' });

@@ -60,8 +60,14 @@ inline uint64_t blobWord(const Blob& b) {
   return bits;
 }
 
+// The readers of key_codec.h word their errors for GoMap ("GoMap key must be a string for
+// key kind 'string', got number"). On the error path only, this re-throws the pending
+// error with "SyncMap" in its place, same class (TypeError / RangeError) and same code.
+bool rewordForSyncMap(napi_env env);
+
 // A key of kind `kind` as a blob (role "key") or a value (role "value").
-inline bool readSyncBlob(napi_env env, SyncKind kind, bool isKey, napi_value value, SyncScratch& s, Blob* out) {
+inline bool readSyncBlobWorded(napi_env env, SyncKind kind, bool isKey, napi_value value, SyncScratch& s,
+                               Blob* out) {
   const char* role = isKey ? "key" : "value";
   switch (kind) {
     case SyncKind::kF64: {
@@ -84,6 +90,11 @@ inline bool readSyncBlob(napi_env env, SyncKind kind, bool isKey, napi_value val
       return readBytesBlob(env, value, out, role, syncKindName(kind));
   }
   return false;
+}
+
+inline bool readSyncBlob(napi_env env, SyncKind kind, bool isKey, napi_value value, SyncScratch& s, Blob* out) {
+  if (readSyncBlobWorded(env, kind, isKey, value, s, out)) return true;
+  return rewordForSyncMap(env);
 }
 
 // The JS value of a stored key or value of kind `kind` (nullptr with an exception
