@@ -6,7 +6,7 @@
 import { Buffer } from 'node:buffer';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
 import { describeEachBackend } from './helpers/backends.ts';
@@ -280,7 +280,7 @@ describeEachBackend('SyncMap: the sync.Map methods', () => {
   });
 });
 
-describe.runIf(syncBinding !== null)('SyncMap: handles and views', () => {
+describeEachBackend('SyncMap: handles and views', () => {
   it('handle is a structured-cloneable plain object; attach gives a view of the same map', () => {
     const a = make('string', 'f64');
     const h = structuredClone(a.handle);

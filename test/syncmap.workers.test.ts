@@ -5,9 +5,10 @@
  * build/Release/gomap.node as this thread. Threads start their racing parts together on
  * a SharedArrayBuffer barrier; nothing here measures time.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
+import { describeEachBackend } from './helpers/backends.ts';
 import { spawnSync } from 'node:child_process';
 import { allExited, facadeBundle, firstMessage, runInWorker, startWorker } from './helpers/sync-workers.ts';
 
@@ -38,7 +39,7 @@ function makeGate(): { gate: SharedArrayBuffer; openWhen: (n: number) => Promise
   };
 }
 
-describe.runIf(syncBinding !== null)('SyncMap across worker threads [backend: native]', () => {
+describeEachBackend('SyncMap across worker threads', () => {
   it('disjoint writers, then every thread sees every entry', async () => {
     const m = new SyncMap<string, bigint>({ key: 'string', value: 'i64' });
     const W = 4;
