@@ -45,7 +45,8 @@
 //   5. Overflow buckets are fully initialised before their pointer is published.
 //   6. Replaced and deleted entries, and an old table once its grow is finished (with its
 //      overflow buckets, but not the entries, which moved), are retired, never freed
-//      while a reader may hold them.
+//      while a reader may hold them. Tables go to EBR's shared list, so any thread
+//      frees them, not only the writer that finished the grow.
 //
 // Iteration must survive across calls from JS without pinning or locking in between, and
 // still give Go's guarantees. An iterator therefore holds no pointer into the table: its

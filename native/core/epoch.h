@@ -13,7 +13,8 @@
 //     appended to the retiring thread's list.
 //   - The epoch advances from e to e+1 (one step) only when every pinned thread is pinned
 //     at e. A thread pinned at e-1 or earlier may still hold pointers it loaded before an
-//     unlink stamped e-1, so it must leave first.
+//     unlink stamped e-1, so it must leave first. (A thread that read the epoch just
+//     before an advance pins at the stale value: that only holds the epoch back longer.)
 //   - An object stamped e is freed once g_epoch >= e + 2 steps: every thread pinned now
 //     pinned after the object was unlinked, so it cannot have loaded its pointer.
 //
@@ -30,7 +31,10 @@
 //
 // Retirement is intrusive: a retirable object starts with a `Retired` header, so retiring
 // never allocates and never fails. Each record keeps its retired objects in a FIFO list,
-// oldest first, so freeing stops at the first object that is still too young.
+// oldest first, so freeing stops at the first object that is still too young. A thread
+// collects (advances the epoch if it can, frees what is old enough) every
+// kCollectInterval retirements, when it leaves its outermost Guard: unpinned, so its own
+// pin does not hold the epoch back, and outside any lock it took inside the guard.
 //
 // Large objects (a bucket array after a grow) must not wait for their retiring thread
 // to retire 64 more things: a map filled once and then only read would keep its last
@@ -41,8 +45,9 @@
 // threads go to the same list, so readers free them too.
 //
 // Threads come and go (Node workers start, exit, are terminated). unregisterThread moves
-// the record's pending objects to a global orphan list (freed by whichever thread
-// collects next), marks the record unpinned and free for reuse; it never waits. Records
+// the record's pending objects to the shared list (freed by whichever thread collects or
+// helps next), marks the record unpinned and free for reuse; it waits for nothing but
+// the shared list's short critical sections. Records
 // are never freed while the process lives (a registering thread reuses a free one), so a
 // scan can walk the record list without locks.
 #pragma once

@@ -83,6 +83,55 @@ TEST(ConcurrentMapThreads, CompareAndSwapCountersLoseNoUpdate) {
   EXPECT_TRUE(drainRetired(*main));
 }
 
+// Swaps on one hot key from every thread: each value stored must be handed back as some
+// swap's previous value exactly once (or be the final value): nothing lost, nothing twice.
+TEST(ConcurrentMapThreads, SwapsHandBackEveryValueExactlyOnce) {
+  constexpr uint64_t kSwaps = 2000;
+  Registered main;
+  ConcurrentMap* m = newMap(8);
+  IntKey hot(77);
+  IntKey initial(0);
+  ASSERT_EQ(m->store(*main, hot.blob(), initial.blob(), nullptr), Status::kOk);
+  std::vector<std::vector<uint64_t>> previous(kThreads);
+  ASSERT_TRUE(runThreads(kThreads, [&](int id) {
+    Registered rec;
+    for (uint64_t n = 1; n <= kSwaps; ++n) {
+      IntKey mine(static_cast<uint64_t>(id + 1) << 32 | n);  // unique per thread and swap
+      bool loaded = false;
+      uint64_t prev = 0;
+      ASSERT_EQ(m->swap(*rec, hot.blob(), mine.blob(), [&](Blob b) { prev = intOf(b); }, &loaded), Status::kOk);
+      ASSERT_TRUE(loaded);
+      previous[id].push_back(prev);
+    }
+  }));
+  std::set<uint64_t> handedBack;
+  size_t total = 0;
+  for (auto& list : previous) {
+    for (uint64_t v : list) {
+      EXPECT_TRUE(handedBack.insert(v).second) << "value " << v << " handed back twice";
+      ++total;
+    }
+  }
+  uint64_t last = 0;
+  ASSERT_TRUE(m->load(*main, hot.blob(), [&](Blob b) { last = intOf(b); }));
+  EXPECT_EQ(handedBack.count(last), 0u);
+  handedBack.insert(last);
+  // Exactly the initial value and every value written.
+  EXPECT_EQ(total, kThreads * kSwaps);
+  EXPECT_EQ(handedBack.size(), kThreads * kSwaps + 1);
+  EXPECT_EQ(handedBack.count(0), 1u);
+  for (int id = 0; id < kThreads; ++id) {
+    for (uint64_t n = 1; n <= kSwaps; ++n) {
+      if (handedBack.count(static_cast<uint64_t>(id + 1) << 32 | n) != 1) {
+        ADD_FAILURE() << "value of thread " << id << " swap " << n << " lost";
+        break;
+      }
+    }
+  }
+  m->release();
+  EXPECT_TRUE(drainRetired(*main));
+}
+
 TEST(ConcurrentMapThreads, LoadOrStoreHasExactlyOneWinnerPerKey) {
   constexpr uint64_t kKeys = 3000;  // several grows while the threads race
   Registered main;
