@@ -319,4 +319,54 @@ describeEachBackend('SyncMap across worker threads', () => {
     expect(r.signal).toBeNull();
     expect(r.status).toBe(3);
   });
+
+  it('an iteration held across turns of the event loop, while a worker grows and churns the table, produces every stable entry exactly once', async () => {
+    const m = new SyncMap<number, number>({ key: 'f64', value: 'f64' });
+    const STABLE = 5000;
+    for (let i = 0; i < STABLE; i++) m.set(i, i);
+    const stop = new SharedArrayBuffer(8); // [stop flag, writer progress]
+    const cells = new Int32Array(stop);
+    const w = startWorker(
+      `${PRELUDE}
+      const m = SyncMap.attach(workerData.handle);
+      const cells = new Int32Array(workerData.stop);
+      parentPort.postMessage('churning');
+      let i = 0;
+      while (Atomics.load(cells, 0) === 0 || i < 60000) {
+        // a bounded key set (the iteration must be able to catch up): the table grows
+        // to ~45,000 entries, then keeps churning
+        const k = 1e6 + (i % 40000);
+        m.set(k, k * 2);
+        if (i % 3 === 0) m.delete(1e6 + ((i * 7919) % 40000));
+        if (++i % 64 === 0) Atomics.add(cells, 1, 1);
+      }
+      parentPort.postMessage(i);
+    `,
+      { handle: m.handle, stop },
+    );
+    const exited = new Promise((r) => w.once('exit', r));
+    await firstMessage<string>(w);
+    const seen = new Map<number, number>();
+    const bad: unknown[] = [];
+    let n = 0;
+    for (const [k, v] of m) {
+      seen.set(k, (seen.get(k) ?? 0) + 1);
+      if (k < STABLE ? v !== k : v !== k * 2) bad.push([k, v]);
+      if (++n % 50 === 0) {
+        // the worker writes between every two steps of this iteration
+        const progress = Atomics.load(cells, 1);
+        while (Atomics.load(cells, 1) === progress) await new Promise((r) => setImmediate(r));
+      }
+    }
+    const done = firstMessage<number>(w);
+    Atomics.store(cells, 0, 1);
+    const churned = await done;
+    await exited;
+    expect(bad).toEqual([]);
+    for (let i = 0; i < STABLE; i++) if (seen.get(i) !== 1) throw new Error(`stable key ${i} produced ${seen.get(i) ?? 0} times`);
+    for (const [k, c] of seen) if (c !== 1) throw new Error(`key ${k} produced ${c} times`);
+    expect(churned).toBeGreaterThanOrEqual(60000);
+    expect(m.stats().grows).toBeGreaterThan(0);
+    m.close();
+  });
 });
