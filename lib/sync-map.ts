@@ -24,7 +24,7 @@
  */
 import type { MapStats } from './binding.ts';
 import { jsonCodec, v8Codec, type ValueCodec } from './codecs.ts';
-import { closedError, describeType, typeError } from './errors.ts';
+import { closedError, describeType, typeError, type CodedError } from './errors.ts';
 import { requireSyncBinding, type SyncBinding, type SyncIteratorHandle, type SyncViewHandle } from './sync-binding.ts';
 import {
   checkHandle,
@@ -78,6 +78,13 @@ let iteratorFinalizer: FinalizationRegistry<IteratorHeld> | null = null;
 
 /** The view SyncMap.attach opened, for the constructor call that follows at once. */
 let pendingAttach: { id: number; v: SyncViewHandle } | null = null;
+
+/** The error every method of a closed view throws (as the addon's: code ERR_GOMAP_CLOSED). */
+function viewClosedError(): CodedError {
+  const e = closedError();
+  e.message = 'SyncMap is closed: this view cannot be used after close()';
+  return e;
+}
 
 /** The state of one view, shared by the SyncMap and its iterators. */
 class ViewState {
@@ -138,7 +145,7 @@ class ViewState {
   }
 
   checkOpen(): void {
-    if (this.v === 0) throw closedError();
+    if (this.v === 0) throw viewClosedError();
   }
 
   /** A value as the native map stores it. */
@@ -554,7 +561,7 @@ class SyncMapIterator<T> implements MapIterator<T> {
   advance(): boolean {
     if (this.#done) return false;
     const s = this.#s;
-    if (s.v === 0) throw closedError();
+    if (s.v === 0) throw viewClosedError();
     const keysOnly = this.#mode === ITER_KEYS;
     for (;;) {
       while (this.#pos < this.#count) {

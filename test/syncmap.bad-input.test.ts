@@ -176,7 +176,10 @@ describeEachBackend('SyncMap: bad input', () => {
       () => m.handle,
       () => it.next(),
     ];
-    for (const call of calls) expectClosed(call);
+    for (const call of calls) {
+      expectClosed(call);
+      expect((thrown(call) as Error).message).toMatch(/^SyncMap is closed/);
+    }
   });
 });
 
