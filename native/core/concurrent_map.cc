@@ -17,9 +17,9 @@ using map_detail::kMinTopHash;
 // ===========================================================================================
 
 ConcurrentMap::ConcurrentMap(const MapOptions& options)
-    : iteratorSeed_(0),
-      hash0_(SplitMix64(options.fixedSeed ? options.seed : entropy64()).next()),
-      hashOverride_(options.hashOverride) {
+    : hash0_(SplitMix64(options.fixedSeed ? options.seed : entropy64()).next()),
+      hashOverride_(options.hashOverride),
+      iteratorSeed_(0) {
   iteratorSeed_.store(hash0_ ^ 0x2545f4914f6cdd1dull, std::memory_order_relaxed);
 }
 

@@ -307,14 +307,18 @@ class ConcurrentMap {
   template <class F>
   size_t produceClass(Iterator* it, F& onEntry);
 
-  std::atomic<uint32_t> refs_{1};
-  std::atomic<uint64_t> count_{0};
-  std::atomic<Table*> table_{nullptr};
-  std::atomic<uint64_t> iteratorSeed_;
+  // Three cache lines, so that writers (the lock word, the count) never invalidate the
+  // line every reader loads (table pointer, seed).
+  // Read by every operation; written only when a table is replaced.
+  alignas(ebr::kCacheLine) std::atomic<Table*> table_{nullptr};
   const uint64_t hash0_;
   uint64_t (*const hashOverride_)(uint64_t);
-
-  std::mutex writeLock_;
+  // Written by inserts and deletes (count), views and iterators (refs).
+  alignas(ebr::kCacheLine) std::atomic<uint64_t> count_{0};
+  std::atomic<uint32_t> refs_{1};
+  std::atomic<uint64_t> iteratorSeed_;
+  // Writers only.
+  alignas(ebr::kCacheLine) std::mutex writeLock_;
   // Guarded by writeLock_:
   bool sameSizeGrow_ = false;
   uint64_t nevacuate_ = 0;

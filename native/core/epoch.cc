@@ -8,14 +8,16 @@ namespace gomap {
 namespace ebr {
 
 namespace detail {
-// Starts at one step so that a pinned word (epoch | kPinnedBit) is never 0.
-std::atomic<uint64_t> g_epoch{kEpochStep};
+// Starts at one step so that a pinned word (epoch | kPinnedBit) is never 0. Read by
+// every pin: on its own cache line with the (read-mostly) shared-list flag.
+alignas(kCacheLine) std::atomic<uint64_t> g_epoch{kEpochStep};
 std::atomic<bool> g_sharedPending{false};
 }  // namespace detail
 
 namespace {
 std::atomic<ThreadRecord*> g_records{nullptr};  // every record ever made (push-only list)
-std::atomic<uint64_t> g_pending{0};             // retired, not yet freed (all threads)
+alignas(kCacheLine) std::atomic<uint64_t> g_pending{0};  // retired, not freed (written by
+                                                         // every retire: own line)
 
 // The shared list: objects of unregistered threads and large objects, waiting for their
 // epoch to pass. Guarded by g_orphanLock; collectors only try_lock it, and holders only
