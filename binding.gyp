@@ -21,6 +21,10 @@
       'native/addon/map_factory_blob.cc',
       'native/addon/map_factory_word.cc',
       'native/addon/packed.cc',
+      'native/addon/sync_env.cc',
+      'native/addon/sync_functions.cc',
+      'native/addon/sync_registry.cc',
+      'native/addon/sync_codec.cc',
     ],
   },
   'targets': [

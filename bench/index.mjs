@@ -18,6 +18,7 @@ import { runGetMany, runSetMany } from './workloads/batch.mjs';
 import { runGc } from './workloads/gc.mjs';
 import { runMemory } from './workloads/memory.mjs';
 import { runOpsScenario } from './workloads/ops.mjs';
+import { runSync } from './workloads/sync.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -93,6 +94,7 @@ async function main() {
   await section(results, 'batch', () => runBatch(GoMap, options));
   await section(results, 'memory', () => runMemory({ sizes: options.memorySizes, standIn, log }));
   await section(results, 'gc', () => runGc({ n: options.gcN, ops: options.gcOps, standIn, log }));
+  if (!standIn) await section(results, 'sync', () => runSync({ n: options.syncN, ops: options.syncOps, rounds: options.rounds, log }));
   checkPermutations(results);
 
   results.options.sections = [...options.sections];

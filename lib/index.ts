@@ -11,3 +11,5 @@ export { GoMap } from './go-map.ts';
 export { backend, type Backend } from './backend.ts';
 export type { MapStats } from './binding.ts';
 export type { GoMapOptions, KeyKind, ValueKind } from './kinds.ts';
+export { SyncMap, type LoadOrStoreResult, type LoadAndDeleteResult, type SwapResult } from './sync-map.ts';
+export type { SyncMapOptions, SyncMapHandle, SyncKeyKind, SyncValueKind } from './sync-options.ts';

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 
-const SECTIONS = ['ops', 'batch', 'memory', 'gc', 'core', 'go'];
+const SECTIONS = ['ops', 'batch', 'memory', 'gc', 'core', 'go', 'sync'];
 
 const PROFILES = {
   default: {
@@ -14,6 +14,8 @@ const PROFILES = {
     batchN: 1e6,
     gcN: 5e6,
     gcOps: 5e6,
+    syncN: 1e6,
+    syncOps: 5e6,
     rounds: 3,
     out: 'latest',
   },
@@ -26,6 +28,8 @@ const PROFILES = {
     batchN: 1e5,
     gcN: 2e5,
     gcOps: 2e5,
+    syncN: 1e4,
+    syncOps: 2e5,
     rounds: 1,
     out: 'tmp/quick',
   },

@@ -3,6 +3,7 @@
 
 import { OPS } from '../workloads/ops.mjs';
 import { MEMORY_CASES } from '../workloads/memory.mjs';
+import { renderSync, renderSyncTargets } from '../workloads/sync.mjs';
 import { fmtBytes, fmtMs, fmtN, fmtNs, fmtRatio, markdownTable } from './table.mjs';
 
 const VALUE_KINDS = ['any', 'f64'];
@@ -217,6 +218,9 @@ export function renderReport(results) {
   if (results.gc) {
     parts.push('## GC with a big live map (each in a fresh process)', '', gcTable(results.gc), '');
     parts.push("`no map (floor)`: the same workload on a stub that stores nothing — the GC cost of the workload's own garbage (key strings built per operation, boxed doubles), which any map pays on top of. The gross GoMap/Map ratios cannot go below floor/Map (a map that stored nothing would score that); the net rows of the targets table, (GoMap − floor) / (Map − floor), are what the map itself adds.", '');
+  }
+  if (results.sync) {
+    parts.push('## SyncMap across worker threads', '', renderSyncTargets(results.sync), '', renderSync(results.sync), '');
   }
   if (results.notes?.length) parts.push('## Notes', '', ...results.notes.map((n) => `- ${n}`), '');
   return parts.join('\n');

@@ -20,10 +20,14 @@
 //   batch.h           converted keys/values of getMany / setMany
 //   packed.*          typed-array / joined-string batches and iteration
 //   errors.*          TypeError / RangeError / ERR_GOMAP_CLOSED, with their messages
+//   sync_functions.cc the SyncMap functions (shared maps), sync_env.* per-thread views
+//                     and EBR record, sync_registry.* the process-global map registry,
+//                     sync_codec.h SyncMap keys / values <-> blobs
 #include <napi.h>
 
 #include "addon_state.h"
 #include "functions.h"
+#include "sync_functions.h"
 
 namespace {
 
@@ -37,6 +41,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::defineFunctions(env, exports, state) != napi_ok) {
     NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's functions"), exports);
+  }
+  if (gomap::addon::defineSyncFunctions(env, exports) != napi_ok) {
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's SyncMap functions"), exports);
   }
   return exports;
 }

@@ -1,0 +1,104 @@
+/**
+ * The raw SyncMap functions of the native addon (native/addon/sync_functions.cc), as the
+ * `SyncMap` façade calls them. Not part of the public API.
+ *
+ * A view (one `SyncMap` object in one thread) is named by a view handle: an integer
+ * >= 2^32 that only the thread that opened it can use (a closed or forged one throws
+ * `ERR_GOMAP_CLOSED`; the façade uses 0 for "closed"). The shared map itself is named by
+ * its id, which `SyncMap.attach` passes to {@link SyncBinding.syncAttach} in any thread.
+ * Keys and values are plain JS values of the map's kinds; `'json'` / `'v8'` values cross
+ * already encoded (a string / a Buffer). A result of `undefined` always means "no value":
+ * no stored value is ever `undefined`.
+ *
+ * @module
+ */
+import { backend, binding } from './backend.ts';
+import type { MapStats } from './binding.ts';
+import type { KeyKind, ValueKind } from './kinds.ts';
+
+/** The key kinds a SyncMap can have (keys are copied into native memory). */
+export type SyncKeyKind = Exclude<KeyKind, 'any'>;
+/** The value kinds a SyncMap can have (values are stored encoded; reads return copies). */
+export type SyncValueKind = Exclude<ValueKind, 'any'>;
+
+/** A view handle (0: closed). */
+export type SyncViewHandle = number;
+/** A native iterator handle of one view. */
+export type SyncIteratorHandle = number;
+
+export interface SyncBinding {
+  /** A new shared map and a first view of it: `[view, id]`. */
+  syncCreate(key: SyncKeyKind, value: SyncValueKind, hint: number, seed?: bigint): [view: SyncViewHandle, id: number];
+  /**
+   * A new view of the map `id` names. Throws `ERR_GOMAP_CLOSED` when no live map has that
+   * id (every view was closed), a TypeError when its kinds are not `key` / `value`.
+   */
+  syncAttach(id: number, key: SyncKeyKind, value: SyncValueKind): SyncViewHandle;
+  /** Ends a view (and its iterators); false when it was closed already. Never throws for that. */
+  syncClose(v: SyncViewHandle): boolean;
+  /** The value, or undefined when absent. */
+  syncGet(v: SyncViewHandle, key: unknown): unknown;
+  syncHas(v: SyncViewHandle, key: unknown): boolean;
+  /** Whether the key was inserted (false: overwritten). */
+  syncSet(v: SyncViewHandle, key: unknown, value: unknown): boolean;
+  /** Whether the key was there. */
+  syncDelete(v: SyncViewHandle, key: unknown): boolean;
+  /** Values in key order, undefined for misses. */
+  syncGetMany(v: SyncViewHandle, keys: readonly unknown[]): unknown[];
+  /** Checks every pair, then stores them in order; returns how many keys were inserted. */
+  syncSetMany(v: SyncViewHandle, keys: readonly unknown[], values: readonly unknown[]): number;
+  /** The value already stored (nothing stored then), or undefined when `value` was stored. */
+  syncLoadOrStore(v: SyncViewHandle, key: unknown, value: unknown): unknown;
+  /** The value removed, or undefined when the key was absent. */
+  syncLoadAndDelete(v: SyncViewHandle, key: unknown): unknown;
+  /** Stores `value`; returns the previous value, or undefined when the key was absent. */
+  syncSwap(v: SyncViewHandle, key: unknown, value: unknown): unknown;
+  /** Stores `value` if the stored value's encoded bytes equal `old`'s. */
+  syncCompareAndSwap(v: SyncViewHandle, key: unknown, old: unknown, value: unknown): boolean;
+  /** Deletes the key if the stored value's encoded bytes equal `old`'s. */
+  syncCompareAndDelete(v: SyncViewHandle, key: unknown, old: unknown): boolean;
+  syncClear(v: SyncViewHandle): void;
+  syncSize(v: SyncViewHandle): number;
+  syncStats(v: SyncViewHandle): MapStats;
+  syncIterStart(v: SyncViewHandle): SyncIteratorHandle;
+  /**
+   * Up to `max` entries as a flat array [k0, v0, k1, v1, ...] ([k0, k1, ...] when
+   * keysOnly). Fewer than `max`: the iteration is over and the native iterator freed.
+   */
+  syncIterNext(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly?: boolean): unknown[];
+  /** Frees an iterator; never throws (finalizers call it). */
+  syncIterEnd(v: SyncViewHandle, it: SyncIteratorHandle): boolean;
+  /**
+   * Fast calls for 'f64' / 'i64' keys, through the thread's I/O area (`binding.io`, shared
+   * with GoMap): cell 0 the view handle, 1 the key, 2 an 'f64' / 'i64' value (in for set,
+   * out for get), 3 the result (found / inserted as 0 or 1). Other values are the argument
+   * of syncFastSet and the return value of syncFastGet.
+   */
+  syncFastGet(): unknown;
+  syncFastHas(): void;
+  syncFastSet(value?: unknown): void;
+  /** The I/O area of the fast calls (the same ArrayBuffer as GoMap's). */
+  readonly io: ArrayBuffer;
+  /**
+   * Views and iterators of this thread, shared maps alive in the process, and objects
+   * retired to epoch reclamation but not freed yet (tests).
+   */
+  syncLiveHandles(): { views: number; iterators: number; maps: number; retired: number };
+}
+
+const candidate = binding as unknown as Partial<SyncBinding>;
+
+/** The SyncMap functions of the loaded engine, or null when it has none. */
+export const syncBinding: SyncBinding | null =
+  typeof candidate.syncCreate === 'function' && typeof candidate.syncIterNext === 'function'
+    ? (candidate as SyncBinding)
+    : null;
+
+/** The SyncMap functions, or an Error that says this engine cannot share maps. */
+export function requireSyncBinding(): SyncBinding {
+  if (syncBinding !== null) return syncBinding;
+  throw new Error(
+    `gomap: SyncMap is not available with the '${backend}' backend of this build ` +
+      '(the loaded engine has no shared maps; rebuild the native addon with `npm run build:native`)',
+  );
+}

@@ -1,0 +1,766 @@
+// The SyncMap functions of the addon (lib/sync-binding.ts declares them): raw Node-API
+// callbacks with the thread's SyncEnv as their callback data.
+//
+// Flat on purpose, like functions.cc: a view is named by its numeric handle, keys and
+// values are plain JS values of the map's kinds (sync_codec.h), results are values,
+// booleans, numbers or flat arrays. A hot call is one napi_get_cb_info, one handle lookup
+// in this thread's table (no lock), one key conversion and one call into the core.
+//
+// Every callback converts all of its arguments before it touches the map, so a wrong
+// argument throws with the map unchanged; values the core hands to a callback are turned
+// into JS values inside that callback (raw Node-API calls, which never throw and never
+// run JS).
+#include "sync_functions.h"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "addon_state.h"
+#include "batch.h"
+#include "errors.h"
+#include "io_area.h"
+#include "sync_codec.h"
+#include "sync_env.h"
+#include "sync_registry.h"
+
+namespace gomap::addon {
+
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
+constexpr uint32_t kMaxIterBatch = 1u << 16;            // entries per iterNext call
+constexpr size_t kGetManyChunk = 256;                   // keys per pinned loadMany
+
+SyncEnv* envOf(void* data) { return static_cast<SyncEnv*>(data); }
+
+napi_value throwViewClosed(napi_env env) {
+  if (!exceptionPending(env))
+    napi_throw_error(env, "ERR_GOMAP_CLOSED", "SyncMap is closed: this view cannot be used after close()");
+  return nullptr;
+}
+
+napi_value undefinedValue(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+napi_value boolValue(napi_env env, bool b) {
+  napi_value v;
+  napi_get_boolean(env, b, &v);
+  return v;
+}
+
+napi_value numberValue(napi_env env, double d) {
+  napi_value v;
+  napi_create_double(env, d, &v);
+  return v;
+}
+
+// The open view a handle argument names: TypeError when it is not a number,
+// ERR_GOMAP_CLOSED when it names no open view of this thread.
+SyncView* viewArg(napi_env env, SyncEnv* state, napi_value value) {
+  double handle;
+  if (napi_get_value_double(env, value, &handle) != napi_ok) {
+    throwTypeError(env, "SyncMap view handle must be a number, got " + describeType(env, value));
+    return nullptr;
+  }
+  SyncView* view = state->findView(handle);
+  if (view == nullptr) throwViewClosed(env);
+  return view;
+}
+
+// The thread's EBR record (RangeError when it cannot be registered).
+ebr::ThreadRecord* recordOf(napi_env env, SyncEnv* state) {
+  ebr::ThreadRecord* rec = state->record();
+  if (rec == nullptr) throwStatus(env, Status::kNoMemory, "thread registration");
+  return rec;
+}
+
+// The arguments of a call whose first argument is a view handle, that view, and the
+// thread's EBR record (view null, with an exception pending, when either is missing).
+template <size_t N>
+struct ViewArgs {
+  size_t argc = N;
+  napi_value argv[N];
+  SyncEnv* state = nullptr;
+  SyncView* view = nullptr;
+  ebr::ThreadRecord* rec = nullptr;
+  ViewArgs(napi_env env, napi_callback_info info) {
+    void* data;
+    napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+    state = envOf(data);
+    view = viewArg(env, state, argv[0]);
+    if (view != nullptr) {
+      rec = recordOf(env, state);
+      if (rec == nullptr) view = nullptr;
+    }
+  }
+};
+
+bool readKey(napi_env env, SyncEnv* state, const SyncView* view, napi_value value, Blob* out) {
+  return readSyncBlob(env, view->key, true, value, state->keyScratch, out);
+}
+bool readValue(napi_env env, SyncScratch& scratch, const SyncView* view, napi_value value, Blob* out) {
+  return readSyncBlob(env, view->value, false, value, scratch, out);
+}
+
+// A kind name argument ('f64', 'i64', 'string', 'bytes', and for values 'json', 'v8').
+bool readKind(napi_env env, napi_value value, bool isKey, SyncKind* out) {
+  char buf[16];
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, value, buf, sizeof buf, &len) == napi_ok) {
+    const int count = isKey ? 4 : kSyncKindCount;
+    for (int i = 0; i < count; ++i) {
+      if (std::strcmp(buf, syncKindName(static_cast<SyncKind>(i))) == 0) {
+        *out = static_cast<SyncKind>(i);
+        return true;
+      }
+    }
+  }
+  throwTypeError(env, isKey ? "SyncMap key kind must be one of 'string', 'f64', 'i64', 'bytes'"
+                            : "SyncMap value kind must be one of 'string', 'f64', 'i64', 'bytes', 'json', 'v8'");
+  return false;
+}
+
+bool readArray(napi_env env, napi_value array, const char* what, std::vector<napi_value>* out) {
+  bool isArray = false;
+  if (napi_is_array(env, array, &isArray) != napi_ok || !isArray) {
+    throwTypeError(env, std::string("SyncMap ") + what + " must be an array, got " + describeType(env, array));
+    return false;
+  }
+  uint32_t n = 0;
+  if (napi_get_array_length(env, array, &n) != napi_ok) return false;
+  out->resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (napi_get_element(env, array, i, &(*out)[i]) != napi_ok) {
+      if (!exceptionPending(env)) throwTypeError(env, std::string("SyncMap ") + what + " could not be read");
+      return false;
+    }
+  }
+  return true;
+}
+
+// Runs a callback body, turning C++ allocation failure into a RangeError: no C++
+// exception may reach V8.
+template <napi_value (*Body)(napi_env, napi_callback_info)>
+napi_value guarded(napi_env env, napi_callback_info info) {
+  try {
+    return Body(env, info);
+  } catch (const std::bad_alloc&) {
+    return throwStatus(env, Status::kNoMemory, "SyncMap call");
+  } catch (...) {
+    return throwRangeError(env, "SyncMap call failed in native code");
+  }
+}
+
+// ---- creating, attaching, closing views ----------------------------------------------
+
+// syncCreate(keyKind, valueKind, hint, seed?) -> [view, id]
+napi_value Create(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  SyncEnv* state = envOf(data);
+  SyncKind key, value;
+  if (!readKind(env, argv[0], true, &key) || !readKind(env, argv[1], false, &value)) return nullptr;
+  MapOptions options;
+  double hint;
+  if (napi_get_value_double(env, argv[2], &hint) != napi_ok) {
+    return throwTypeError(env, "SyncMap hint must be a number, got " + describeType(env, argv[2]));
+  }
+  if (!(hint >= 0 && hint <= kMaxSafeInteger) || std::floor(hint) != hint) {
+    return throwRangeError(env, "SyncMap hint must be an integer from 0 to 2^53 - 1");
+  }
+  options.hint = static_cast<uint64_t>(hint);
+  napi_valuetype seedType = napi_undefined;
+  if (argc > 3) napi_typeof(env, argv[3], &seedType);
+  if (seedType != napi_undefined) {
+    uint64_t seed = 0;
+    bool lossless = false;
+    if (napi_get_value_bigint_uint64(env, argv[3], &seed, &lossless) != napi_ok) {
+      return throwTypeError(env, "SyncMap seed must be a bigint, got " + describeType(env, argv[3]));
+    }
+    options.seed = seed;
+    options.fixedSeed = true;
+  }
+  ConcurrentMap* map = nullptr;
+  Status status = ConcurrentMap::create(options, &map);
+  if (status != Status::kOk) return throwStatus(env, status, "hint");
+  SyncRegistry& registry = SyncRegistry::global();
+  double id;
+  try {
+    id = registry.add(map, key, value);
+  } catch (const std::bad_alloc&) {
+    map->release();
+    throw;
+  }
+  double view;
+  try {
+    view = state->addView(map, id, key, value);
+  } catch (const std::bad_alloc&) {
+    registry.detach(id);
+    throw;
+  }
+  napi_value result;
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, numberValue(env, view));
+  napi_set_element(env, result, 1, numberValue(env, id));
+  return result;
+}
+
+// syncAttach(id, keyKind, valueKind) -> view
+napi_value Attach(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  SyncEnv* state = envOf(data);
+  double id;
+  if (napi_get_value_double(env, argv[0], &id) != napi_ok) {
+    return throwTypeError(env, "SyncMap handle id must be a number, got " + describeType(env, argv[0]));
+  }
+  SyncKind key, value;
+  if (!readKind(env, argv[1], true, &key) || !readKind(env, argv[2], false, &value)) return nullptr;
+  ConcurrentMap* map = nullptr;
+  SyncKind actualKey = key, actualValue = value;
+  SyncRegistry& registry = SyncRegistry::global();
+  switch (registry.attach(id, key, value, &map, &actualKey, &actualValue)) {
+    case SyncRegistry::Attach::kOk:
+      break;
+    case SyncRegistry::Attach::kGone:
+      if (!exceptionPending(env)) {
+        napi_throw_error(env, "ERR_GOMAP_CLOSED",
+                         "SyncMap handle names no live map: every view of that map was closed before this attach "
+                         "(keep a view open until the other threads have attached), or the handle is forged");
+      }
+      return nullptr;
+    case SyncRegistry::Attach::kWrongKinds:
+      return throwTypeError(env, std::string("SyncMap handle says key kind '") + syncKindName(key) +
+                                     "' and value kind '" + syncKindName(value) + "', but the map has key kind '" +
+                                     syncKindName(actualKey) + "' and value kind '" + syncKindName(actualValue) + "'");
+  }
+  double view;
+  try {
+    view = state->addView(map, id, key, value);
+  } catch (const std::bad_alloc&) {
+    registry.detach(id);
+    throw;
+  }
+  return numberValue(env, view);
+}
+
+// syncClose(view) -> boolean (false: closed already; never throws for a stale handle)
+napi_value Close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  double handle = 0;
+  bool closed = napi_get_value_double(env, argv[0], &handle) == napi_ok && envOf(data)->closeView(handle);
+  return boolValue(env, closed);
+}
+
+// ---- reads ---------------------------------------------------------------------------
+
+// syncGet(view, key) -> value | undefined
+napi_value Get(napi_env env, napi_callback_info info) {
+  ViewArgs<2> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  napi_value result = nullptr;
+  const SyncKind kind = view->value;
+  if (!view->map->load(*a.rec, key, [&](Blob v) { result = syncBlobToJs(env, kind, v); })) return undefinedValue(env);
+  return result;
+}
+
+// syncHas(view, key) -> boolean
+napi_value Has(napi_env env, napi_callback_info info) {
+  ViewArgs<2> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  return boolValue(env, view->map->contains(*a.rec, key));
+}
+
+// syncGetMany(view, keys[]) -> (value | undefined)[]
+napi_value GetMany(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  SyncEnv* state = envOf(data);
+  if (viewArg(env, state, argv[0]) == nullptr) return nullptr;
+  std::vector<napi_value> keys;
+  if (!readArray(env, argv[1], "getMany keys", &keys)) return nullptr;
+  SyncView* view = viewArg(env, state, argv[0]);  // again: reading the array may have run JS
+  if (view == nullptr) return nullptr;
+  ebr::ThreadRecord* rec = recordOf(env, state);
+  if (rec == nullptr) return nullptr;
+  const SyncKind kind = view->value;
+  ViewBatch<Blob> batch;
+  batch.reserve(keys.size());
+  for (napi_value k : keys) {
+    Blob key;
+    if (!readKey(env, state, view, k, &key)) return nullptr;
+    batch.add(key);
+  }
+  const Blob* views = batch.finish();
+  napi_value result;
+  if (napi_create_array_with_length(env, keys.size(), &result) != napi_ok) return nullptr;
+  napi_value undefined = undefinedValue(env);
+  bool failed = false;
+  // The core's batched lookup (prefetching ahead), in chunks: a pin held for the whole of
+  // a huge batch would hold back reclamation in every thread.
+  for (size_t from = 0; from < keys.size() && !failed; from += kGetManyChunk) {
+    const size_t n = keys.size() - from < kGetManyChunk ? keys.size() - from : kGetManyChunk;
+    view->map->loadMany(*rec, views + from, n, [&](size_t i, bool found, Blob b) {
+      if (failed) return;
+      napi_value v = found ? syncBlobToJs(env, kind, b) : undefined;
+      if (v == nullptr) failed = true;
+      else napi_set_element(env, result, static_cast<uint32_t>(from + i), v);
+    });
+  }
+  return failed ? nullptr : result;
+}
+
+napi_value Size(napi_env env, napi_callback_info info) {
+  ViewArgs<1> a(env, info);
+  if (a.view == nullptr) return nullptr;
+  return numberValue(env, static_cast<double>(a.view->map->size()));
+}
+
+napi_value Stats(napi_env env, napi_callback_info info) {
+  ViewArgs<1> a(env, info);
+  if (a.view == nullptr) return nullptr;
+  const MapStats s = a.view->map->stats(*a.rec);
+  napi_value result;
+  if (napi_create_object(env, &result) != napi_ok) return nullptr;
+  auto put = [&](const char* name, double v) { napi_set_named_property(env, result, name, numberValue(env, v)); };
+  put("count", static_cast<double>(s.count));
+  put("B", s.B);
+  put("buckets", static_cast<double>(s.buckets));
+  put("overflowBuckets", static_cast<double>(s.overflowBuckets));
+  put("loadFactor", s.loadFactor);
+  napi_set_named_property(env, result, "growing", boolValue(env, s.growing));
+  put("oldBuckets", static_cast<double>(s.oldBuckets));
+  put("evacuated", static_cast<double>(s.evacuated));
+  put("grows", static_cast<double>(s.grows));
+  put("sameSizeGrows", static_cast<double>(s.sameSizeGrows));
+  put("shrinks", static_cast<double>(s.shrinks));
+  put("bytes", static_cast<double>(s.bytes));
+  return result;
+}
+
+// ---- writes --------------------------------------------------------------------------
+
+// syncSet(view, key, value) -> inserted
+napi_value Set(napi_env env, napi_callback_info info) {
+  ViewArgs<3> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key, value;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  if (!readValue(env, a.state->valueScratch, view, a.argv[2], &value)) return nullptr;
+  bool inserted = false;
+  Status s = view->map->store(*a.rec, key, value, &inserted);
+  if (s != Status::kOk) return throwStatus(env, s, "set");
+  return boolValue(env, inserted);
+}
+
+// syncDelete(view, key) -> deleted
+napi_value Delete(napi_env env, napi_callback_info info) {
+  ViewArgs<2> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  return boolValue(env, view->map->erase(*a.rec, key));
+}
+
+// syncSetMany(view, keys[], values[]) -> number inserted
+napi_value SetMany(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  SyncEnv* state = envOf(data);
+  if (viewArg(env, state, argv[0]) == nullptr) return nullptr;
+  std::vector<napi_value> keys, values;
+  if (!readArray(env, argv[1], "setMany keys", &keys)) return nullptr;
+  if (!readArray(env, argv[2], "setMany values", &values)) return nullptr;
+  if (keys.size() != values.size()) {
+    return throwTypeError(env, "SyncMap setMany needs as many values as keys (" + std::to_string(keys.size()) +
+                                   " keys, " + std::to_string(values.size()) + " values)");
+  }
+  SyncView* view = viewArg(env, state, argv[0]);  // again: reading the arrays may have run JS
+  if (view == nullptr) return nullptr;
+  ebr::ThreadRecord* rec = recordOf(env, state);
+  if (rec == nullptr) return nullptr;
+  ViewBatch<Blob> keyBatch, valueBatch;
+  keyBatch.reserve(keys.size());
+  valueBatch.reserve(values.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Blob key, value;
+    if (!readKey(env, state, view, keys[i], &key)) return nullptr;
+    if (!readValue(env, state->valueScratch, view, values[i], &value)) return nullptr;
+    keyBatch.add(key);
+    valueBatch.add(value);
+  }
+  const Blob* k = keyBatch.finish();
+  const Blob* v = valueBatch.finish();
+  double inserted = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    bool isNew = false;
+    Status s = view->map->store(*rec, k[i], v[i], &isNew);
+    if (s != Status::kOk && i == 0) return throwStatus(env, s, "setMany");
+    if (s != Status::kOk) {
+      // Each entry is stored on its own: the ones before this one stay.
+      return throwRangeError(env, std::string("SyncMap setMany: ") + statusMessage(s) + " at entry " +
+                                      std::to_string(i) + " of " + std::to_string(keys.size()) + " (the " +
+                                      std::to_string(i) + " entries before it are stored)");
+    }
+    if (isNew) ++inserted;
+  }
+  return numberValue(env, inserted);
+}
+
+// syncLoadOrStore(view, key, value) -> the existing value, or undefined when stored
+napi_value LoadOrStore(napi_env env, napi_callback_info info) {
+  ViewArgs<3> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key, value;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  if (!readValue(env, a.state->valueScratch, view, a.argv[2], &value)) return nullptr;
+  napi_value existing = nullptr;
+  bool loaded = false;
+  const SyncKind kind = view->value;
+  Status s = view->map->loadOrStore(*a.rec, key, value, [&](Blob b) { existing = syncBlobToJs(env, kind, b); }, &loaded);
+  if (s != Status::kOk) return throwStatus(env, s, "loadOrStore");
+  return loaded ? existing : undefinedValue(env);
+}
+
+// syncLoadAndDelete(view, key) -> the removed value, or undefined
+napi_value LoadAndDelete(napi_env env, napi_callback_info info) {
+  ViewArgs<2> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  napi_value previous = nullptr;
+  const SyncKind kind = view->value;
+  if (!view->map->loadAndDelete(*a.rec, key, [&](Blob b) { previous = syncBlobToJs(env, kind, b); })) {
+    return undefinedValue(env);
+  }
+  return previous;
+}
+
+// syncSwap(view, key, value) -> the previous value, or undefined
+napi_value Swap(napi_env env, napi_callback_info info) {
+  ViewArgs<3> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key, value;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  if (!readValue(env, a.state->valueScratch, view, a.argv[2], &value)) return nullptr;
+  napi_value previous = nullptr;
+  bool loaded = false;
+  const SyncKind kind = view->value;
+  Status s = view->map->swap(*a.rec, key, value, [&](Blob b) { previous = syncBlobToJs(env, kind, b); }, &loaded);
+  if (s != Status::kOk) return throwStatus(env, s, "swap");
+  return loaded ? previous : undefinedValue(env);
+}
+
+// syncCompareAndSwap(view, key, old, value) -> swapped
+napi_value CompareAndSwap(napi_env env, napi_callback_info info) {
+  ViewArgs<4> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key, old, value;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  if (!readValue(env, a.state->oldScratch, view, a.argv[2], &old)) return nullptr;
+  if (!readValue(env, a.state->valueScratch, view, a.argv[3], &value)) return nullptr;
+  bool swapped = false;
+  Status s = view->map->compareAndSwap(*a.rec, key, old, value, &swapped);
+  if (s != Status::kOk) return throwStatus(env, s, "compareAndSwap");
+  return boolValue(env, swapped);
+}
+
+// syncCompareAndDelete(view, key, old) -> deleted
+napi_value CompareAndDelete(napi_env env, napi_callback_info info) {
+  ViewArgs<3> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  Blob key, old;
+  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
+  if (!readValue(env, a.state->oldScratch, view, a.argv[2], &old)) return nullptr;
+  return boolValue(env, view->map->compareAndDelete(*a.rec, key, old));
+}
+
+// syncClear(view) -> undefined
+napi_value Clear(napi_env env, napi_callback_info info) {
+  ViewArgs<1> a(env, info);
+  if (a.view == nullptr) return nullptr;
+  a.view->map->clear(*a.rec);
+  return nullptr;
+}
+
+// ---- iteration -----------------------------------------------------------------------
+
+// syncIterStart(view) -> iterator handle
+napi_value IterStart(napi_env env, napi_callback_info info) {
+  ViewArgs<1> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  ConcurrentMap::Iterator* it = nullptr;
+  Status s = view->map->iterStart(*a.rec, &it);
+  if (s != Status::kOk) return throwStatus(env, s, "iterator");
+  double handle;
+  try {
+    handle = a.state->addIterator(view, it);
+  } catch (const std::bad_alloc&) {
+    view->map->iterEnd(it);
+    throw;
+  }
+  return numberValue(env, handle);
+}
+
+// syncIterNext(view, it, max, keysOnly?) -> flat [k0, v0, k1, v1, ...] ([k0, k1, ...] when
+// keysOnly). Fewer than max entries: the iteration is over and the iterator freed; an
+// iterator that is over (or unknown) gives [].
+napi_value IterNext(napi_env env, napi_callback_info info) {
+  ViewArgs<4> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  double itHandle, max;
+  if (napi_get_value_double(env, a.argv[1], &itHandle) != napi_ok) {
+    return throwTypeError(env, "SyncMap iterator handle must be a number, got " + describeType(env, a.argv[1]));
+  }
+  if (napi_get_value_double(env, a.argv[2], &max) != napi_ok) {
+    return throwTypeError(env, "SyncMap iterNext batch size must be a number, got " + describeType(env, a.argv[2]));
+  }
+  const uint32_t batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
+  bool keysOnly = false;
+  if (a.argc > 3) napi_get_value_bool(env, a.argv[3], &keysOnly);  // non-booleans: false
+  napi_value result;
+  if (napi_create_array(env, &result) != napi_ok) return nullptr;
+  SyncIter* iter = a.state->findIterator(itHandle);
+  if (iter == nullptr) return result;
+  if (iter->owner != view) return throwTypeError(env, "SyncMap iterator does not belong to this view");
+  const SyncKind keyKind = view->key, valueKind = view->value;
+  uint32_t count = 0, index = 0;
+  bool failed = false;
+  auto onEntry = [&](Blob k, Blob v) {
+    if (failed) return;
+    napi_value jk = syncBlobToJs(env, keyKind, k);
+    napi_value jv = keysOnly ? nullptr : syncBlobToJs(env, valueKind, v);
+    if (jk == nullptr || (!keysOnly && jv == nullptr)) {
+      failed = true;
+      return;
+    }
+    napi_set_element(env, result, index++, jk);
+    if (!keysOnly) napi_set_element(env, result, index++, jv);
+    ++count;
+  };
+  bool finished = false;
+  while (count < batch && !failed) {
+    if (view->map->iterNext(*a.rec, iter->it, batch - count, onEntry) == 0) {
+      finished = true;
+      break;
+    }
+  }
+  if (failed) return nullptr;
+  if (finished) a.state->endIterator(iter);
+  return result;
+}
+
+// syncIterEnd(view, it) -> boolean. Never throws (finalizers call it).
+napi_value IterEnd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  void* data;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
+  SyncEnv* state = envOf(data);
+  double viewHandle = 0, itHandle = 0;
+  bool ended = false;
+  if (napi_get_value_double(env, argv[0], &viewHandle) == napi_ok &&
+      napi_get_value_double(env, argv[1], &itHandle) == napi_ok) {
+    SyncIter* iter = state->findIterator(itHandle);
+    if (iter != nullptr && iter->owner == state->findView(viewHandle)) {
+      state->endIterator(iter);
+      ended = true;
+    }
+  }
+  return boolValue(env, ended);
+}
+
+// ---- fast calls: f64 / i64 keys and values through the I/O area (io_area.h) -----------
+//
+// For maps with 'f64' or 'i64' keys the façade writes the view handle (cell 0) and the key
+// (cell 1) into the thread's I/O area and calls these without arguments; 'f64' / 'i64'
+// values travel in cell 2, other values as the argument / return value; cell 3 gets the
+// found / inserted flag. The façade checks the JS types first (a typed-array store would
+// coerce) and sends anything else through the generic calls, which throw the right error.
+
+// The view and key of a fast call (view null, with ERR_GOMAP_CLOSED or a TypeError
+// pending, when the handle names no open view or the view's keys are not numeric).
+struct FastArgs {
+  SyncEnv* state;
+  SyncView* view = nullptr;
+  ebr::ThreadRecord* rec = nullptr;
+  Blob key{0, nullptr, 0};
+  FastArgs(napi_env env, napi_callback_info info) {
+    state = SyncEnv::of(env);
+    if (state == nullptr) {
+      void* data = nullptr;
+      size_t argc = 0;
+      napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
+      state = envOf(data);
+    }
+    uint64_t* io = state->io();
+    view = state->findView(ioDouble(io, kIoHandle));
+    if (view == nullptr) {
+      throwViewClosed(env);
+      return;
+    }
+    if (view->key == SyncKind::kF64) {
+      key = wordBlob(kTagNumber, f64KeyBits(bitsToF64(io[kIoKey])), state->keyScratch);
+    } else if (view->key == SyncKind::kI64) {
+      key = wordBlob(kTagBigInt, io[kIoKey], state->keyScratch);
+    } else {
+      throwTypeError(env, "SyncMap internal error: a fast call on a map whose keys are not numbers");
+      view = nullptr;
+      return;
+    }
+    rec = recordOf(env, state);
+    if (rec == nullptr) view = nullptr;
+  }
+};
+
+bool numericValues(const SyncView* view) { return view->value == SyncKind::kF64 || view->value == SyncKind::kI64; }
+
+// syncFastGet() -> value (non-numeric value kinds) | undefined; found in cell 3, numeric
+// values in cell 2
+napi_value FastGet(napi_env env, napi_callback_info info) {
+  FastArgs a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  uint64_t* io = a.state->io();
+  napi_value result = nullptr;
+  bool found;
+  if (numericValues(view)) {
+    found = view->map->load(*a.rec, a.key, [&](Blob v) { io[kIoValue] = blobWord(v); });
+  } else {
+    const SyncKind kind = view->value;
+    found = view->map->load(*a.rec, a.key, [&](Blob v) { result = syncBlobToJs(env, kind, v); });
+    if (found && result == nullptr) return nullptr;
+  }
+  ioSetDouble(io, kIoResult, found ? 1 : 0);
+  return result;
+}
+
+// syncFastHas() -> undefined; found in cell 3
+napi_value FastHas(napi_env env, napi_callback_info info) {
+  FastArgs a(env, info);
+  if (a.view == nullptr) return nullptr;
+  ioSetDouble(a.state->io(), kIoResult, a.view->map->contains(*a.rec, a.key) ? 1 : 0);
+  return nullptr;
+}
+
+// syncFastSet(value?) -> undefined; inserted in cell 3 (numeric values in cell 2)
+napi_value FastSet(napi_env env, napi_callback_info info) {
+  FastArgs a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  uint64_t* io = a.state->io();
+  Blob value;
+  if (view->value == SyncKind::kF64) {
+    value = wordBlob(kTagNumber, io[kIoValue], a.state->valueScratch);
+  } else if (view->value == SyncKind::kI64) {
+    value = wordBlob(kTagBigInt, io[kIoValue], a.state->valueScratch);
+  } else {
+    size_t argc = 1;
+    napi_value argv[1];
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (!readValue(env, a.state->valueScratch, view, argv[0], &value)) return nullptr;
+  }
+  bool inserted = false;
+  Status s = view->map->store(*a.rec, a.key, value, &inserted);
+  if (s != Status::kOk) return throwStatus(env, s, "set");
+  ioSetDouble(io, kIoResult, inserted ? 1 : 0);
+  return nullptr;
+}
+
+// syncLiveHandles() -> { views, iterators, maps, retired } (tests): this thread's views and
+// iterators, the shared maps of the process, and the objects retired to EBR not yet freed
+napi_value LiveHandles(napi_env env, napi_callback_info info) {
+  void* data;
+  size_t argc = 0;
+  napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
+  SyncEnv* state = envOf(data);
+  napi_value result;
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "views", numberValue(env, static_cast<double>(state->liveViews())));
+  napi_set_named_property(env, result, "iterators", numberValue(env, static_cast<double>(state->liveIterators())));
+  napi_set_named_property(env, result, "maps",
+                          numberValue(env, static_cast<double>(SyncRegistry::global().liveMaps())));
+  napi_set_named_property(env, result, "retired", numberValue(env, static_cast<double>(ebr::pendingObjects())));
+  return result;
+}
+
+}  // namespace
+
+napi_status defineSyncFunctions(napi_env env, napi_value exports) {
+  AddonState* addon = AddonState::of(env);
+  if (addon == nullptr || addon->io() == nullptr) return napi_generic_failure;
+  SyncEnv* state = SyncEnv::create(env, addon->io());
+  if (state == nullptr) return napi_generic_failure;
+  struct Entry {
+    const char* name;
+    napi_callback fn;
+  };
+  const Entry entries[] = {
+      {"syncCreate", guarded<Create>},
+      {"syncAttach", guarded<Attach>},
+      {"syncClose", guarded<Close>},
+      {"syncGet", guarded<Get>},
+      {"syncHas", guarded<Has>},
+      {"syncSet", guarded<Set>},
+      {"syncDelete", guarded<Delete>},
+      {"syncGetMany", guarded<GetMany>},
+      {"syncSetMany", guarded<SetMany>},
+      {"syncLoadOrStore", guarded<LoadOrStore>},
+      {"syncLoadAndDelete", guarded<LoadAndDelete>},
+      {"syncSwap", guarded<Swap>},
+      {"syncCompareAndSwap", guarded<CompareAndSwap>},
+      {"syncCompareAndDelete", guarded<CompareAndDelete>},
+      {"syncClear", guarded<Clear>},
+      {"syncSize", guarded<Size>},
+      {"syncStats", guarded<Stats>},
+      {"syncIterStart", guarded<IterStart>},
+      {"syncIterNext", guarded<IterNext>},
+      {"syncIterEnd", guarded<IterEnd>},
+      {"syncLiveHandles", guarded<LiveHandles>},
+      {"syncFastGet", guarded<FastGet>},
+      {"syncFastHas", guarded<FastHas>},
+      {"syncFastSet", guarded<FastSet>},
+  };
+  for (const Entry& e : entries) {
+    napi_value fn;
+    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
+    if (status != napi_ok) return status;
+    status = napi_set_named_property(env, exports, e.name, fn);
+    if (status != napi_ok) return status;
+  }
+  return napi_ok;
+}
+
+}  // namespace gomap::addon

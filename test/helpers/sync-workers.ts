@@ -1,0 +1,68 @@
+/**
+ * worker_threads for the SyncMap tests.
+ *
+ * A worker cannot import the TypeScript sources (Node 20 has no type stripping, and
+ * vitest's transform only runs in the test's own thread), so the façade is bundled once
+ * per test process with esbuild into build/vitest/gomap-<pid>.cjs. The bundle finds the
+ * package root (and so build/Release/gomap.node) the same way the published package
+ * does. Worker code is CommonJS text: `require(workerData.gomap)` gives the public API.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let bundlePath: string | undefined;
+
+/** The path of a CommonJS bundle of lib/index.ts that workers can require. */
+export function facadeBundle(): string {
+  if (bundlePath !== undefined) return bundlePath;
+  const out = join(ROOT, 'build', 'vitest', `gomap-${process.pid}.cjs`);
+  mkdirSync(dirname(out), { recursive: true });
+  buildSync({
+    entryPoints: [join(ROOT, 'lib', 'index.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: out,
+    logLevel: 'error',
+  });
+  bundlePath = out;
+  process.once('exit', () => rmSync(out, { force: true }));
+  return out;
+}
+
+/** A worker running CommonJS `code`, with `workerData.gomap` the façade bundle's path. */
+export function startWorker(code: string, data: Record<string, unknown> = {}): Worker {
+  return new Worker(code, { eval: true, workerData: { ...data, gomap: facadeBundle() } });
+}
+
+/** The first message of a worker (rejects on an error or an exit before it). */
+export function firstMessage<T>(w: Worker): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onExit = (code: number): void => reject(new Error(`worker exited with code ${code} before replying`));
+    w.once('message', (m: T) => {
+      w.off('exit', onExit);
+      resolve(m);
+    });
+    w.once('error', reject);
+    w.once('exit', onExit);
+  });
+}
+
+/** Runs `code` in a worker and returns the message it posts (then waits for its exit). */
+export async function runInWorker<T>(code: string, data: Record<string, unknown> = {}): Promise<T> {
+  const w = startWorker(code, data);
+  const exited = new Promise((resolve) => w.once('exit', resolve));
+  const result = await firstMessage<T>(w);
+  await exited;
+  return result;
+}
+
+/** Resolves when every worker has exited (their environments' clean-up has run). */
+export function allExited(workers: readonly Worker[]): Promise<unknown> {
+  return Promise.all(workers.map((w) => (w.threadId === -1 ? Promise.resolve() : new Promise((r) => w.once('exit', r)))));
+}
