@@ -19,6 +19,7 @@
       'native/addon/map_factory_blob.cc',
       'native/addon/map_factory_word.cc',
       'native/addon/packed.cc',
+      'native/addon/testing.cc',
     ],
   },
   'targets': [

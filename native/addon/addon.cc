@@ -20,10 +20,12 @@
 //   batch.h           converted keys/values of getMany / setMany
 //   packed.*          typed-array / joined-string batches and iteration
 //   errors.*          TypeError / RangeError / ERR_GOMAP_CLOSED, with their messages
+//   testing.*         `__testing` (allocation-failure hooks), only with GOMAP_TESTING=1
 #include <napi.h>
 
 #include "addon_state.h"
 #include "functions.h"
+#include "testing.h"
 
 namespace {
 
@@ -37,6 +39,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::defineFunctions(env, exports, state) != napi_ok) {
     NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's functions"), exports);
+  }
+  if (gomap::addon::testingRequested() && gomap::addon::defineTestingFunctions(env, exports) != napi_ok) {
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the test-only functions"), exports);
   }
   return exports;
 }
