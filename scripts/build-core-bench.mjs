@@ -21,3 +21,6 @@ function run(args) {
 run(['-S', '.', '-B', 'build-bench', '-DCMAKE_BUILD_TYPE=Release', '-DGOMAP_BUILD_TESTS=OFF', '-DGOMAP_SANITIZE=']);
 run(['--build', 'build-bench', '--target', 'gomap_core_bench', '--parallel', process.env.JOBS ?? '2']);
 console.error('[build-core-bench] built build-bench/gomap_core_bench');
+// The key generator of the hash-flooding bench (bench/workloads/flood.mjs).
+run(['--build', 'build-bench', '--target', 'gomap_flood_keys', '--parallel', process.env.JOBS ?? '2']);
+console.error('[build-core-bench] built build-bench/gomap_flood_keys');
