@@ -25,6 +25,7 @@
       'native/addon/sync_functions.cc',
       'native/addon/sync_registry.cc',
       'native/addon/sync_codec.cc',
+      'native/addon/testing.cc',
     ],
   },
   'targets': [

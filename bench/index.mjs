@@ -19,6 +19,7 @@ import { runGc } from './workloads/gc.mjs';
 import { runMemory } from './workloads/memory.mjs';
 import { runOpsScenario } from './workloads/ops.mjs';
 import { runSync } from './workloads/sync.mjs';
+import { renderFlood, runFlood } from './workloads/flood.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -95,10 +96,13 @@ async function main() {
   await section(results, 'memory', () => runMemory({ sizes: options.memorySizes, standIn, log }));
   await section(results, 'gc', () => runGc({ n: options.gcN, ops: options.gcOps, standIn, log }));
   if (!standIn) await section(results, 'sync', () => runSync({ n: options.syncN, ops: options.syncOps, rounds: options.rounds, log }));
+  // Hash flooding: attack keys for one seed vs random keys, in maps with random seeds.
+  if (!standIn) await section(results, 'flood', () => runFlood({ GoMap, rounds: options.rounds, log }));
   checkPermutations(results);
 
   results.options.sections = [...options.sections];
-  const report = renderReport(results);
+  let report = renderReport(results);
+  if (results.flood) report += `\n## Hash flooding (100K keys colliding under one seed)\n\n${renderFlood(results.flood)}\n`;
   mkdirSync(dirname(`${RESULTS_DIR}${options.out}.md`), { recursive: true });
   writeFileSync(`${RESULTS_DIR}${options.out}.md`, report + '\n');
   writeFileSync(`${RESULTS_DIR}${options.out}.json`, JSON.stringify(results, null, 2) + '\n');

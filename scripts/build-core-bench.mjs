@@ -26,3 +26,6 @@ if (existsSync(join(root, 'bench', 'core', 'sync_bench.cc'))) {
   run(['--build', 'build-bench', '--target', 'gomap_sync_bench', '--parallel', process.env.JOBS ?? '2']);
   console.error('[build-core-bench] built build-bench/gomap_sync_bench');
 }
+// The key generator of the hash-flooding bench (bench/workloads/flood.mjs).
+run(['--build', 'build-bench', '--target', 'gomap_flood_keys', '--parallel', process.env.JOBS ?? '2']);
+console.error('[build-core-bench] built build-bench/gomap_flood_keys');

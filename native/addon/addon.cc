@@ -23,11 +23,13 @@
 //   sync_functions.cc the SyncMap functions (shared maps), sync_env.* per-thread views
 //                     and EBR record, sync_registry.* the process-global map registry,
 //                     sync_codec.h SyncMap keys / values <-> blobs
+//   testing.*         `__testing` (allocation-failure hooks), only with GOMAP_TESTING=1
 #include <napi.h>
 
 #include "addon_state.h"
 #include "functions.h"
 #include "sync_functions.h"
+#include "testing.h"
 
 namespace {
 
@@ -44,6 +46,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::defineSyncFunctions(env, exports) != napi_ok) {
     NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's SyncMap functions"), exports);
+  }
+  if (gomap::addon::testingRequested() && gomap::addon::defineTestingFunctions(env, exports) != napi_ok) {
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the test-only functions"), exports);
   }
   return exports;
 }
