@@ -28,6 +28,8 @@ const EXPECTED_EXPORTS = [
   'gomap_delete',
   'gomap_get_many',
   'gomap_set_many',
+  'gomap_get_many_words',
+  'gomap_set_many_words',
   'gomap_clear',
   'gomap_stats',
   'gomap_reserve',

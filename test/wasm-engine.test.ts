@@ -78,6 +78,34 @@ describe('the WebAssembly engine', () => {
     m.close();
   });
 
+  it('the same for setMany of numeric keys and values (the word batch), growth included', () => {
+    const batch: [bigint, number][] = Array.from({ length: 5000 }, (_, i) => [BigInt(i), -i]);
+    let failures = 0;
+    let successes = 0;
+    for (let n = 1; n <= 40; n++) {
+      const m = new GoMap<bigint, number>(null, { key: 'i64', value: 'f64', seed: 3n });
+      for (let i = 0n; i < 100n; i++) m.set(i, Number(i));
+      const before = [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      hooks.failNthAllocation(n);
+      const e = errorOf(() => m.setMany(batch));
+      hooks.failNthAllocation(0);
+      if (e === undefined) {
+        // the core could do without that allocation (it may skip growth work): all stored
+        successes++;
+        expect(m.size).toBe(5000);
+        expect(m.getMany([1n, 4999n, 9999n])).toEqual([-1, -4999, undefined]);
+      } else {
+        failures++;
+        expect(e).toBeInstanceOf(RangeError);
+        expect(m.size).toBe(100);
+        expect([...m].sort((a, b) => (a[0] < b[0] ? -1 : 1))).toEqual(before);
+      }
+      m.close();
+    }
+    expect(failures).toBeGreaterThan(0);
+    expect(successes).toBeGreaterThan(0);
+  });
+
   it('a reserve beyond 32-bit memory is a RangeError, and the map goes on', () => {
     const m = new GoMap<number, number>(null, { key: 'f64', value: 'f64' });
     m.set(1, 2);

@@ -116,12 +116,14 @@ class HandleTable<T extends { handle: number }> {
   }
 
   find(handle: number): T | undefined {
-    const record = this.slots[handle % TWO_32];
+    // handle >>> 0 is handle mod 2^32 for the integers handles are (any other number
+    // lands on some slot whose record.handle then differs).
+    const record = this.slots[handle >>> 0];
     return record !== undefined && record.handle === handle ? record : undefined;
   }
 
   remove(record: T): void {
-    const index = record.handle % TWO_32;
+    const index = record.handle >>> 0;
     this.slots[index] = undefined;
     const g = this.generations[index]! + 1;
     this.generations[index] = g >= MAX_GENERATION ? 1 : g;
@@ -645,6 +647,10 @@ export function createWasmBinding(file: string): NativeBinding {
       const want = rec.valueKind === K_I64 ? BigInt64Array : Float64Array;
       if (!(valuesOut instanceof want) || valuesOut.length < n) throw typeError('GoMap internal error: getMany output of the wrong form');
     }
+    if (rec.keyKind <= K_I64 && rec.valueKind <= K_I64) {
+      getManyWords(rec, keys as Float64Array | BigInt64Array, valuesOut!, found);
+      return undefined;
+    }
     const layout = layOut(rec, n, keyAt, undefined, undefined);
     lookUpMany(rec, n, layout);
     const u8 = heap.u8;
@@ -663,6 +669,48 @@ export function createWasmBinding(file: string): NativeBinding {
       found[i] = hit;
       result[i] = hit !== 0 ? heap.readBlob(layout.values + i * ARG_BYTES) : undefined;
     }
+    return result;
+  }
+
+  /**
+   * getMany of f64 / i64 keys and values: the typed arrays are copied into linear memory
+   * and back in one go each (gomap_get_many_words), no Arg per key.
+   */
+  function getManyWords(rec: MapRecord, keys: Float64Array | BigInt64Array, out: Float64Array | BigInt64Array, found: Uint8Array): void {
+    const n = keys.length;
+    const base = heap.reserveScratch(16 * n + align8(n));
+    const k = base >>> 3;
+    const v = k + n;
+    const f = base + 16 * n;
+    if (keys instanceof Float64Array) heap.f64.set(keys, k);
+    else heap.i64.set(keys, k);
+    try {
+      x.gomap_get_many_words(rec.ptr, n, base, base + 8 * n, f);
+    } catch (e) {
+      throw retire(rec, e);
+    }
+    found.set(heap.u8.subarray(f, f + n));
+    // Misses get whatever the scratch held: the caller reads only what found[] marks.
+    if (out instanceof Float64Array) out.set(heap.f64.subarray(v, v + n));
+    else out.set(heap.i64.subarray(v, v + n));
+  }
+
+  /** setMany of f64 / i64 keys and values, as {@link getManyWords} (all or nothing). */
+  function setManyWords(rec: MapRecord, keys: Float64Array | BigInt64Array, values: Float64Array | BigInt64Array, n: number): number {
+    const base = heap.reserveScratch(16 * n);
+    const k = base >>> 3;
+    if (keys instanceof Float64Array) heap.f64.set(keys.subarray(0, n), k);
+    else heap.i64.set(keys.subarray(0, n), k);
+    if (values instanceof Float64Array) heap.f64.set(values.subarray(0, n), k + n);
+    else heap.i64.set(values.subarray(0, n), k + n);
+    let result: number;
+    try {
+      result = x.gomap_set_many_words(rec.ptr, n, base, base + 8 * n);
+    } catch (e) {
+      throw retire(rec, e);
+    }
+    heap.refresh();
+    if (result < 0) throw statusError(result, 'setMany');
     return result;
   }
 
@@ -687,6 +735,7 @@ export function createWasmBinding(file: string): NativeBinding {
     } else if (vk <= K_I64) {
       const want = vk === K_I64 ? BigInt64Array : Float64Array;
       if (!(values instanceof want)) throw typeError('GoMap internal error: setMany values of the wrong form');
+      if (rec.keyKind <= K_I64) return setManyWords(rec, keys as Float64Array | BigInt64Array, values, n);
     } else if (typed) {
       throw typeError('GoMap internal error: setMany values missing');
     }

@@ -61,6 +61,8 @@ export interface WasmExports {
   gomap_delete(map: number): number;
   gomap_get_many(map: number, n: number, keys: number, out: number, found: number): void;
   gomap_set_many(map: number, n: number, keys: number, values: number): number;
+  gomap_get_many_words(map: number, n: number, keys: number, values: number, found: number): number;
+  gomap_set_many_words(map: number, n: number, keys: number, values: number): number;
   gomap_clear(map: number): void;
   gomap_stats(map: number): void;
   gomap_reserve(map: number, n: number): number;
@@ -126,8 +128,6 @@ export class WasmHeap {
   readonly x: WasmExports;
   /** Address of the I/O area. */
   readonly io: number;
-  /** The memory buffer the views below were made for. */
-  buffer: ArrayBuffer | undefined = undefined;
   u8!: Uint8Array;
   u32!: Uint32Array;
   i32!: Int32Array;
@@ -151,12 +151,8 @@ export class WasmHeap {
 
   /** Re-makes the views when memory has grown (the old buffer is then detached). */
   refresh(): void {
-    // Asks memory for its buffer rather than testing a view's length: an optimizing
-    // compiler that inlines the call into WebAssembly may assume the call left the
-    // views alone and reuse a length it read before (V8 11's inlined JS-to-Wasm calls).
+    if (this.u8 !== undefined && this.u8.length !== 0) return; // not detached: no growth
     const b = this.x.memory.buffer;
-    if (b === this.buffer) return;
-    this.buffer = b;
     this.u8 = new Uint8Array(b);
     this.u32 = new Uint32Array(b);
     this.i32 = new Int32Array(b);

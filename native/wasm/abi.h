@@ -55,5 +55,6 @@ static_assert(offsetof(Io, key) == 0 && offsetof(Io, value) == 24 && offsetof(Io
 // Results of the calls that may fail (negative, so they never collide with counts).
 constexpr int32_t kResultNoMemory = -1;
 constexpr int32_t kResultTooLarge = -2;
+constexpr int32_t kResultWrongForm = -3;  // a word batch on a map whose kinds are not words
 
 }  // namespace gomap::wasm

@@ -133,6 +133,20 @@ GOMAP_EXPORT(gomap_set_many) int32_t gomap_set_many(uint32_t map, uint32_t n, ui
   return mapAt(map)->setMany(reinterpret_cast<const Arg*>(keys), reinterpret_cast<Arg*>(values), n);
 }
 
+// Word batches (f64 / i64 keys and values): n keys as 64-bit words at `keys`; values to
+// / from n words at `values`, found flags to `found`. 0 / the number inserted, or a
+// negative result (kResultWrongForm when the map's kinds are not both words).
+GOMAP_EXPORT(gomap_get_many_words)
+int32_t gomap_get_many_words(uint32_t map, uint32_t n, uint32_t keys, uint32_t values, uint32_t found) {
+  return mapAt(map)->getManyWords(reinterpret_cast<const uint64_t*>(keys), n, reinterpret_cast<uint64_t*>(values),
+                                  reinterpret_cast<uint8_t*>(found));
+}
+
+GOMAP_EXPORT(gomap_set_many_words)
+int32_t gomap_set_many_words(uint32_t map, uint32_t n, uint32_t keys, uint32_t values) {
+  return mapAt(map)->setManyWords(reinterpret_cast<const uint64_t*>(keys), reinterpret_cast<const uint64_t*>(values), n);
+}
+
 GOMAP_EXPORT(gomap_clear) void gomap_clear(uint32_t map) { mapAt(map)->clear(); }
 
 // The map's MapStats into io.stats, in API.md's order.

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <new>
 #include <type_traits>
 
@@ -84,6 +85,10 @@ class WasmMap {
   // Stores every entry or none. Returns how many keys were inserted, or a negative
   // result. For 'any' values, values[i].word is overwritten with the index stored.
   virtual int32_t setMany(const Arg* keys, Arg* values, uint32_t n) = 0;
+  // The same for f64 / i64 keys and values as plain 64-bit words (JS copies typed arrays
+  // in and out in one go). kResultWrongForm when the map's kinds are not both words.
+  virtual int32_t getManyWords(const uint64_t* keys, uint32_t n, uint64_t* out, uint8_t* found) = 0;
+  virtual int32_t setManyWords(const uint64_t* keys, const uint64_t* values, uint32_t n) = 0;
   virtual void clear() = 0;
   virtual MapStats stats() const = 0;
   virtual Status reserve(uint64_t n) = 0;
@@ -98,6 +103,7 @@ class TypedWasmMap final : public WasmMap {
   using KeyView = typename KA::View;
   using ValueView = typename VA::View;
   static constexpr bool kSlab = std::is_same_v<VA, SlabArg>;
+  static constexpr bool kWords = std::is_same_v<KeyView, uint64_t> && std::is_same_v<ValueView, uint64_t>;
 
   explicit TypedWasmMap(const MapOptions& options) : core_(options) {}
 
@@ -137,38 +143,36 @@ class TypedWasmMap final : public WasmMap {
   }
 
   int32_t setMany(const Arg* keys, Arg* values, uint32_t n) override {
-    UndoLog<ValueView> previous;  // old values of overwritten keys, in order
-    uint32_t inserted = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      const KeyView k = KA::read(keys[i]);
-      const ValueView v = VA::read(values[i]);
-      ValueView current;
-      bool isNew = false;
-      Status s = core_.getOrInsert(k, v, &current, &isNew);
-      if (s == Status::kOk) {
-        if constexpr (kSlab) {
-          VA::write(&values[i], current);  // the façade stores the value at that index
-        } else if (!isNew) {
-          if (!previous.record(current)) {
-            s = Status::kNoMemory;
-          } else {
-            s = core_.set(k, v);
-            if (s != Status::kOk) previous.pop();
-          }
-        }
+    return store(
+        n, [&](uint32_t i) { return KA::read(keys[i]); }, [&](uint32_t i) { return VA::read(values[i]); },
+        [&](uint32_t i, const ValueView& stored) { VA::write(&values[i], stored); });
+  }
+
+  int32_t getManyWords(const uint64_t* keys, uint32_t n, uint64_t* out, uint8_t* found) override {
+    if constexpr (kWords) {
+      for (uint32_t i = 0; i < n; ++i) {
+        Arg k{keys[i], 0, 0, 0, 0};
+        ValueView v;
+        const bool hit = core_.get(KA::read(k), &v);
+        found[i] = hit ? 1 : 0;
+        if (hit) out[i] = v;
       }
-      if (s != Status::kOk) {
-        undo(keys, i, values, previous);
-        return resultOf(s);
-      }
-      if (isNew) {
-        values[i].reserved = 1;  // marks the keys to erase if a later entry fails
-        ++inserted;
-      } else {
-        values[i].reserved = 0;
-      }
+      return 0;
+    } else {
+      (void)keys, (void)n, (void)out, (void)found;
+      return kResultWrongForm;
     }
-    return static_cast<int32_t>(inserted);
+  }
+
+  int32_t setManyWords(const uint64_t* keys, const uint64_t* values, uint32_t n) override {
+    if constexpr (kWords) {
+      return store(
+          n, [&](uint32_t i) { return KA::read(Arg{keys[i], 0, 0, 0, 0}); }, [&](uint32_t i) { return values[i]; },
+          [](uint32_t, const ValueView&) {});
+    } else {
+      (void)keys, (void)values, (void)n;
+      return kResultWrongForm;
+    }
   }
 
   void clear() override { core_.clear(); }
@@ -197,20 +201,54 @@ class TypedWasmMap final : public WasmMap {
 
   static int32_t resultOf(Status s) { return s == Status::kTooLarge ? kResultTooLarge : kResultNoMemory; }
 
-  // Reverts entries [0, done) of a setMany, newest first: inserted keys are erased and
-  // overwritten values restored (restoring never needs a new table, only maybe a box).
-  void undo(const Arg* keys, uint32_t done, const Arg* values, UndoLog<ValueView>& previous) {
-    for (uint32_t i = done; i-- > 0;) {
-      const KeyView k = KA::read(keys[i]);
-      if (values[i].reserved == 1) {
-        core_.erase(k);
-      } else if constexpr (!kSlab) {
-        if (!previous.empty()) {
-          core_.set(k, previous.back());  // best effort, as the addon's undo
-          previous.pop();
+  // Stores (keyAt(i), valueAt(i)) for i < n, all or none: running out of memory half-way
+  // undoes what was done (inserted keys erased, overwritten values restored, newest
+  // first). For 'any' values, stored(i, index) receives the index kept for key i.
+  // Returns how many keys were inserted, or a negative result.
+  template <class KeyAt, class ValueAt, class Stored>
+  int32_t store(uint32_t n, KeyAt keyAt, ValueAt valueAt, Stored stored) {
+    auto* inserted = static_cast<uint8_t*>(std::malloc(n == 0 ? 1 : n));
+    if (inserted == nullptr) return kResultNoMemory;
+    UndoLog<ValueView> previous;  // old values of overwritten keys, in order
+    uint32_t count = 0;
+    int32_t result = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      const KeyView k = keyAt(i);
+      const ValueView v = valueAt(i);
+      ValueView current;
+      bool isNew = false;
+      Status s = core_.getOrInsert(k, v, &current, &isNew);
+      if (s == Status::kOk) {
+        if constexpr (kSlab) {
+          stored(i, current);  // the façade stores the value at that index
+        } else if (!isNew) {
+          if (!previous.record(current)) {
+            s = Status::kNoMemory;
+          } else {
+            s = core_.set(k, v);
+            if (s != Status::kOk) previous.pop();
+          }
         }
       }
+      if (s != Status::kOk) {
+        for (uint32_t j = i; j-- > 0;) {
+          if (inserted[j] != 0) {
+            core_.erase(keyAt(j));
+          } else if constexpr (!kSlab) {
+            if (!previous.empty()) {
+              core_.set(keyAt(j), previous.back());  // best effort, as the addon's undo
+              previous.pop();
+            }
+          }
+        }
+        result = resultOf(s);
+        break;
+      }
+      inserted[i] = isNew ? 1 : 0;
+      count += isNew ? 1 : 0;
     }
+    std::free(inserted);
+    return result < 0 ? result : static_cast<int32_t>(count);
   }
 
   Core core_;
