@@ -17,6 +17,7 @@ import { fmtN } from './lib/table.mjs';
 import { runGetMany, runSetMany } from './workloads/batch.mjs';
 import { runGc } from './workloads/gc.mjs';
 import { runMemory } from './workloads/memory.mjs';
+import { renderEngines, runEngines } from './workloads/engines.mjs';
 import { runOpsScenario } from './workloads/ops.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -93,10 +94,16 @@ async function main() {
   await section(results, 'batch', () => runBatch(GoMap, options));
   await section(results, 'memory', () => runMemory({ sizes: options.memorySizes, standIn, log }));
   await section(results, 'gc', () => runGc({ n: options.gcN, ops: options.gcOps, standIn, log }));
+  // Native addon vs WebAssembly engine, one child process per engine (--only=wasm).
+  await section(results, 'wasm', async () => {
+    const r = await runEngines({ sizes: options.sizes, rounds: options.rounds, log });
+    results.notes.push(...r.notes);
+    return r;
+  });
   checkPermutations(results);
 
   results.options.sections = [...options.sections];
-  const report = renderReport(results);
+  const report = results.wasm ? `${renderReport(results)}\n\n${renderEngines(results.wasm)}` : renderReport(results);
   mkdirSync(dirname(`${RESULTS_DIR}${options.out}.md`), { recursive: true });
   writeFileSync(`${RESULTS_DIR}${options.out}.md`, report + '\n');
   writeFileSync(`${RESULTS_DIR}${options.out}.json`, JSON.stringify(results, null, 2) + '\n');
