@@ -69,14 +69,14 @@ function loadWasm(): NativeBinding {
   return createWasmBinding(file);
 }
 
-function selectBackend(): { backend: Backend; binding: NativeBinding } {
+function selectBackend(): { backend: Backend; binding: NativeBinding; why: string } {
   const requested = process.env.GOMAP_BACKEND;
   if (requested !== undefined && requested !== '' && requested !== 'native' && requested !== 'wasm') {
     throw new Error(`gomap: GOMAP_BACKEND must be 'native' or 'wasm', got '${requested}'`);
   }
   if (requested === 'wasm') {
     try {
-      return { backend: 'wasm', binding: loadWasm() };
+      return { backend: 'wasm', binding: loadWasm(), why: 'GOMAP_BACKEND=wasm' };
     } catch (e) {
       throw new Error(`gomap: GOMAP_BACKEND=wasm, but the WebAssembly engine cannot be loaded: ${errorMessage(e)}`, {
         cause: e,
@@ -85,7 +85,7 @@ function selectBackend(): { backend: Backend; binding: NativeBinding } {
   }
   let nativeError: unknown;
   try {
-    return { backend: 'native', binding: loadNative() };
+    return { backend: 'native', binding: loadNative(), why: 'the native addon loaded' };
   } catch (e) {
     if (requested === 'native') {
       throw new Error(`gomap: GOMAP_BACKEND=native, but the native addon cannot be loaded: ${errorMessage(e)}`, {
@@ -97,7 +97,7 @@ function selectBackend(): { backend: Backend; binding: NativeBinding } {
   // No native addon (no prebuild for this platform, no compiler, install scripts
   // skipped): the same core compiled to WebAssembly, with the same behaviour.
   try {
-    return { backend: 'wasm', binding: loadWasm() };
+    return { backend: 'wasm', binding: loadWasm(), why: `the native addon cannot be loaded: ${errorMessage(nativeError)}` };
   } catch (e) {
     throw new Error(
       `gomap: neither engine can be loaded. Native addon: ${errorMessage(nativeError)}. ` +
@@ -105,6 +105,23 @@ function selectBackend(): { backend: Backend; binding: NativeBinding } {
       { cause: e },
     );
   }
+}
+
+/**
+ * Throws a clear `Error` when this process runs on the WebAssembly engine, for features
+ * that engine does not have yet (SyncMap and GoCache: their constructors call this).
+ *
+ * @param feature - what the caller is, e.g. `'SyncMap'`.
+ */
+export function requireNativeEngine(feature: string): void {
+  if (selected.backend === 'native') return;
+  const e = new Error(
+    `gomap: ${feature} needs the native engine, but this process runs on the WebAssembly engine ` +
+      `(${selected.why}). Install a C++ toolchain or a prebuild for ${process.platform}-${process.arch}, ` +
+      'or use GoMap, which both engines serve.',
+  );
+  Object.defineProperty(e, 'code', { value: 'ERR_GOMAP_NATIVE_ONLY', enumerable: true, writable: true, configurable: true });
+  throw e;
 }
 
 const selected = selectBackend();

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WASM_FILE, WASM_HASH_FILE, wasmSourceFiles, wasmSourcesHash } from './wasm-sources.mjs';
+import { WASM_EXCLUDED_SOURCES, WASM_FILE, WASM_HASH_FILE, wasmSourceFiles, wasmSourcesHash } from './wasm-sources.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const outDir = 'build-wasm';
@@ -71,7 +71,7 @@ function run(args) {
   });
 }
 
-const sources = wasmSourceFiles(root).filter((f) => f.endsWith('.cc'));
+const sources = wasmSourceFiles(root).filter((f) => f.endsWith('.cc') && !WASM_EXCLUDED_SOURCES.includes(f));
 mkdirSync(join(root, outDir), { recursive: true });
 mkdirSync(join(root, dirname(WASM_FILE)), { recursive: true });
 const objects = sources.map((src) => `${outDir}/${src.replaceAll('/', '_').replace(/\.cc$/, '.o')}`);
