@@ -12,6 +12,9 @@
 //   no-scripts   no prebuild, install scripts not run (npm --ignore-scripts, as npm
 //                may do for dependencies by default): backend === 'wasm'
 //
+// and the loader's GOMAP_BACKEND: wasm forced where native loads; native forced where it
+// cannot load (an error that says why); an unknown value (an error).
+//
 // Offline: the dependencies (node-addon-api, node-gyp-build) come from the local npm
 // cache, which `npm ci` in this checkout filled. Node's headers come from
 // npm_config_nodedir (set here to /usr when Node's headers are in /usr/include/node, as
@@ -154,6 +157,13 @@ function consume(dir) {
   return backends;
 }
 
+/** The ESM consumer of `dir` under GOMAP_BACKEND=`forced`: its backend, or the error it died with. */
+function forced(dir, forcedBackend) {
+  const r = run(process.execPath, ['esm.mjs'], { cwd: dir, env: { ...env, GOMAP_BACKEND: forcedBackend }, allowFail: true });
+  if (r.status === 0) return { backend: JSON.parse(r.stdout.trim().split('\n').pop()).backend };
+  return { error: r.stderr };
+}
+
 const results = [];
 function situation(name, fn) {
   if (!situations.includes(name)) return;
@@ -199,6 +209,8 @@ try {
       const installed = join(project, 'node_modules', 'gomap');
       if (existsSync(join(installed, 'build'))) throw new Error('the addon was compiled although a prebuild was there');
       expectEqual(consume(project), { esm: 'native', cjs: 'native' }, 'prebuild backends');
+      // GOMAP_BACKEND=wasm forces the WebAssembly engine where the native one loads.
+      expectEqual(forced(project, 'wasm'), { backend: 'wasm' }, 'GOMAP_BACKEND=wasm with a prebuild');
     } finally {
       if (!hadPrebuilds) rmSync(prebuilds, { recursive: true, force: true });
       if (existsSync(saved)) {
@@ -231,6 +243,15 @@ try {
   situation('no-scripts', () => {
     const { dir: project } = install('no-scripts', bare, { ignoreScripts: true });
     expectEqual(consume(project), { esm: 'wasm', cjs: 'wasm' }, 'no-scripts backends');
+    // Forcing the native engine where it cannot load is an error that says why.
+    const native = forced(project, 'native');
+    if (!/GOMAP_BACKEND=native, but the native addon cannot be loaded: .+/.test(native.error ?? '')) {
+      throw new Error(`GOMAP_BACKEND=native without an addon: expected an error saying why, got ${JSON.stringify(native)}`);
+    }
+    const bogus = forced(project, 'fast');
+    if (!/GOMAP_BACKEND must be 'native' or 'wasm', got 'fast'/.test(bogus.error ?? '')) {
+      throw new Error(`GOMAP_BACKEND=fast: expected an error, got ${JSON.stringify(bogus)}`);
+    }
   });
 } finally {
   rmSync(work, { recursive: true, force: true });
