@@ -17,6 +17,7 @@ import { fmtN } from './lib/table.mjs';
 import { runGetMany, runSetMany } from './workloads/batch.mjs';
 import { runGc } from './workloads/gc.mjs';
 import { runMemory } from './workloads/memory.mjs';
+import { renderEngines, runEngines } from './workloads/engines.mjs';
 import { runOpsScenario } from './workloads/ops.mjs';
 import { runSync } from './workloads/sync.mjs';
 import { renderFlood, runFlood } from './workloads/flood.mjs';
@@ -98,11 +99,24 @@ async function main() {
   if (!standIn) await section(results, 'sync', () => runSync({ n: options.syncN, ops: options.syncOps, rounds: options.rounds, log }));
   // Hash flooding: attack keys for one seed vs random keys, in maps with random seeds.
   if (!standIn) await section(results, 'flood', () => runFlood({ GoMap, rounds: options.rounds, log }));
+  // Native addon vs WebAssembly engine, one child process per engine (--only=wasm).
+  await section(results, 'wasm', async () => {
+    const r = await runEngines({ sizes: options.sizes, rounds: options.rounds, log });
+    results.notes.push(...r.notes);
+    return r;
+  });
   checkPermutations(results);
 
   results.options.sections = [...options.sections];
   let report = renderReport(results);
-  if (results.flood) report += `\n## Hash flooding (100K keys colliding under one seed)\n\n${renderFlood(results.flood)}\n`;
+  if (results.flood) report += `
+## Hash flooding (100K keys colliding under one seed)
+
+${renderFlood(results.flood)}
+`;
+  if (results.wasm) report += `
+
+${renderEngines(results.wasm)}`;
   mkdirSync(dirname(`${RESULTS_DIR}${options.out}.md`), { recursive: true });
   writeFileSync(`${RESULTS_DIR}${options.out}.md`, report + '\n');
   writeFileSync(`${RESULTS_DIR}${options.out}.json`, JSON.stringify(results, null, 2) + '\n');

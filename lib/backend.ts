@@ -3,8 +3,10 @@
  *
  * The native Node-API addon is loaded with `node-gyp-build` from the package root
  * (`prebuilds/<platform>-<arch>/`, else `build/Release`). `GOMAP_BACKEND=native` or
- * `GOMAP_BACKEND=wasm` forces one. The WebAssembly engine is not part of this build yet:
- * asking for it, or falling back to it, throws an error that says so.
+ * `GOMAP_BACKEND=wasm` forces one; without it, a native addon that cannot be loaded (no
+ * prebuild for the platform, no compiler, install scripts skipped) falls back to the
+ * WebAssembly build of the same core (wasm/gomap.wasm, lib/wasm/), which needs nothing
+ * but Node. Forcing an engine that cannot load throws an error that says why.
  *
  * Written to load the same way from the ESM and the CommonJS build (and from the
  * TypeScript sources under vitest): no top-level await, no `import.meta`; the package
@@ -16,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { NativeBinding } from './binding.ts';
+import { createWasmBinding } from './wasm/binding.ts';
 
 /** The engines gomap can run on. */
 export type Backend = 'native' | 'wasm';
@@ -57,30 +60,68 @@ function loadNative(): NativeBinding {
   return addon as NativeBinding;
 }
 
-const WASM_MISSING = 'the WebAssembly engine is not available in this build of gomap';
+/** Where the committed WebAssembly build sits in the package (see scripts/build-wasm.mjs). */
+export const WASM_FILE = 'wasm/gomap.wasm';
 
-function selectBackend(): { backend: Backend; binding: NativeBinding } {
+function loadWasm(): NativeBinding {
+  const file = join(packageRoot(), WASM_FILE);
+  if (!existsSync(file)) throw new Error(`${file} does not exist (a package without its .wasm?)`);
+  return createWasmBinding(file);
+}
+
+function selectBackend(): { backend: Backend; binding: NativeBinding; why: string } {
   const requested = process.env.GOMAP_BACKEND;
-  if (requested === 'wasm') {
-    throw new Error(`gomap: GOMAP_BACKEND=wasm, but ${WASM_MISSING} (use GOMAP_BACKEND=native or leave it unset)`);
-  }
-  if (requested !== undefined && requested !== '' && requested !== 'native') {
+  if (requested !== undefined && requested !== '' && requested !== 'native' && requested !== 'wasm') {
     throw new Error(`gomap: GOMAP_BACKEND must be 'native' or 'wasm', got '${requested}'`);
   }
+  if (requested === 'wasm') {
+    try {
+      return { backend: 'wasm', binding: loadWasm(), why: 'GOMAP_BACKEND=wasm' };
+    } catch (e) {
+      throw new Error(`gomap: GOMAP_BACKEND=wasm, but the WebAssembly engine cannot be loaded: ${errorMessage(e)}`, {
+        cause: e,
+      });
+    }
+  }
+  let nativeError: unknown;
   try {
-    return { backend: 'native', binding: loadNative() };
+    return { backend: 'native', binding: loadNative(), why: 'the native addon loaded' };
   } catch (e) {
     if (requested === 'native') {
       throw new Error(`gomap: GOMAP_BACKEND=native, but the native addon cannot be loaded: ${errorMessage(e)}`, {
         cause: e,
       });
     }
+    nativeError = e;
+  }
+  // No native addon (no prebuild for this platform, no compiler, install scripts
+  // skipped): the same core compiled to WebAssembly, with the same behaviour.
+  try {
+    return { backend: 'wasm', binding: loadWasm(), why: `the native addon cannot be loaded: ${errorMessage(nativeError)}` };
+  } catch (e) {
     throw new Error(
-      `gomap: the native addon cannot be loaded (${errorMessage(e)}), and ${WASM_MISSING}. ` +
-        'Build it with `npm run build:native` (needs a C++ compiler).',
+      `gomap: neither engine can be loaded. Native addon: ${errorMessage(nativeError)}. ` +
+        `WebAssembly engine: ${errorMessage(e)}.`,
       { cause: e },
     );
   }
+}
+
+/**
+ * Throws a clear `Error` when this process runs on the WebAssembly engine, for features
+ * that engine does not have yet (SyncMap and GoCache: their constructors call this).
+ *
+ * @param feature - what the caller is, e.g. `'SyncMap'`.
+ */
+export function requireNativeEngine(feature: string): void {
+  if (selected.backend === 'native') return;
+  const e = new Error(
+    `gomap: ${feature} needs the native engine, but this process runs on the WebAssembly engine ` +
+      `(${selected.why}). Install a C++ toolchain or a prebuild for ${process.platform}-${process.arch}, ` +
+      'or use GoMap, which both engines serve.',
+  );
+  Object.defineProperty(e, 'code', { value: 'ERR_GOMAP_NATIVE_ONLY', enumerable: true, writable: true, configurable: true });
+  throw e;
 }
 
 const selected = selectBackend();

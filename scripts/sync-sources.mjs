@@ -3,6 +3,8 @@
 // GOMAP_ADDON_SOURCES, GOMAP_TEST_SOURCES) and binding.gyp (gomap_core_sources,
 // gomap_addon_sources) from the .cc files now in native/core, native/addon and
 // native/test. Keeps the order of files already listed and appends new ones sorted.
+// native/wasm is not listed here: it belongs to the WebAssembly build only, which
+// compiles every .cc of native/core and native/wasm (scripts/build-wasm.mjs).
 //   node scripts/sync-sources.mjs          # rewrite the lists
 //   node scripts/sync-sources.mjs --check  # exit 1 if a list is out of date
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

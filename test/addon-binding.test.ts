@@ -1,5 +1,6 @@
 /**
- * The raw native binding (native/addon/functions.cc), below the façade: handles and
+ * The raw binding below the façade — the native addon (native/addon/functions.cc) or the
+ * WebAssembly binding (lib/wasm/binding.ts), whichever this process loaded: handles and
  * their generations, wrong argument counts and types, forged and stale handles,
  * iterator lifetimes, and native memory freed by close() and by garbage collection.
  * Nothing from JS may crash the process; only TypeError, RangeError and
@@ -42,10 +43,11 @@ function outcome(fn: () => unknown): string {
 }
 
 const b = binding as NativeBinding & Record<string, (...args: unknown[]) => unknown>;
-// The raw Node-API binding exists only on the native engine; a wasm run has its own file.
-const describeNative = backend === 'native' ? describe : describe.skip; // skip reason: not the native engine
 
-describeNative('native binding', () => {
+// Both engines implement the same raw binding (lib/binding.ts): the Node-API addon and
+// the WebAssembly binding (lib/wasm/binding.ts) keep the same contract, so this file runs
+// against whichever engine this process loaded.
+describe(`raw binding [backend: ${backend}]`, () => {
   it('handles are integers >= 2^32, distinct, and refused once closed (also when the slot is reused)', () => {
     const h1 = b.create('f64', 'f64', 0);
     expect(Number.isInteger(h1) && h1 >= 2 ** 32).toBe(true);
@@ -243,7 +245,7 @@ describeNative('native binding', () => {
   });
 });
 
-describeNative('native binding in worker threads', () => {
+describe(`raw binding in worker threads [backend: ${backend}]`, () => {
   it('each thread has its own maps, handles and I/O area; a worker that exits with open maps and iterators frees them', async () => {
     const { Worker } = await import('node:worker_threads');
     const { join } = await import('node:path');

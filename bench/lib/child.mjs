@@ -4,10 +4,10 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export function runChild(script, args, { execArgv = ['--expose-gc'], timeoutMs = 600_000 } = {}) {
+export function runChild(script, args, { execArgv = ['--expose-gc'], timeoutMs = 600_000, env = process.env } = {}) {
   const path = fileURLToPath(new URL(`../children/${script}`, import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = fork(path, [JSON.stringify(args)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path, [JSON.stringify(args)], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let message;
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('message', (m) => (message = m));

@@ -72,7 +72,7 @@ size_t zeroedFootprint(size_t bytes) noexcept {
   return bytes;
 }
 
-void freeZeroedBytes(void* p, size_t bytes) noexcept {
+void freeZeroedBytes(void* p, [[maybe_unused]] size_t bytes) noexcept {
   if (p == nullptr) return;
 #if defined(__linux__)
   if (bytes >= kMapThreshold) {

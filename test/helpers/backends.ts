@@ -4,10 +4,12 @@
  * One process can load only one engine: the façade picks it when `lib/index.ts` is
  * first imported (env `GOMAP_BACKEND=native|wasm`, else native with a wasm fallback).
  * So every behavioural suite is declared for the backend this process loaded, with the
- * backend's name in its title. CI runs the whole suite once per available engine:
+ * backend's name in its title. The whole suite runs once per engine: vitest.config.ts
+ * declares one project per engine, each setting GOMAP_BACKEND for its test processes, so
+ * `npm test` (and `npx vitest run`) runs both, and one engine alone is
  *
- *     GOMAP_BACKEND=native npx vitest run
- *     GOMAP_BACKEND=wasm   npx vitest run
+ *     npx vitest run --project native
+ *     npx vitest run --project wasm
  *
  * and `test/backend.test.ts` checks that a forced backend really is the loaded one, so
  * a wasm run can never silently test the native engine (or the reverse).

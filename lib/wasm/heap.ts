@@ -1,0 +1,368 @@
+/**
+ * The WebAssembly module of gomap (wasm/gomap.wasm) and its linear memory, as the wasm
+ * binding (binding.ts) uses them: the exports, typed-array views of memory that follow
+ * memory growth, and the codec between JS values and the tagged blobs the core stores.
+ *
+ * Design:
+ *
+ * - The module imports nothing; it is compiled and instantiated synchronously (the
+ *   loader runs at import time, with no top-level await, in ESM and CommonJS alike).
+ * - Linear memory grows when malloc asks for it, and growing detaches the old
+ *   `ArrayBuffer`: every view here is re-made by {@link WasmHeap.refresh}, which callers
+ *   invoke after any export that may allocate (a detached view has length 0, so the check
+ *   is one comparison).
+ * - Keys and values cross as `Arg`s (native/wasm/abi.h: 24 bytes: a 64-bit word, then
+ *   address, length and tag of a blob). Blobs are encoded exactly as the native addon
+ *   encodes them (native/addon/key_codec.h, js_string.h), so both engines hash, compare
+ *   and order the same keys the same way:
+ *     strings  every UTF-16 unit < 256: tag Latin1, one byte per unit; else tag UTF-16,
+ *              two bytes per unit, little-endian (lone surrogates kept as they are)
+ *     bytes    tag Bytes, the contents
+ *     'any'    number: tag Number + 8 bytes of the f64 bits with -0 folded into +0 and
+ *              every NaN into one; bigint: tag BigInt + sign byte + minimal little-endian
+ *              magnitude; false / true / undefined / null: the tag alone; object or
+ *              symbol: tag ObjectRef + the 8-byte identity id the façade assigned
+ * - Blob bytes go to the module's scratch buffer (gomap_scratch), whose capacity is asked
+ *   for before anything is written: growing it may move it and forget its contents.
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { isUint8Array } from 'node:util/types';
+import { setFlagsFromString } from 'node:v8';
+import { rangeError, typeError } from '../errors.ts';
+
+/**
+ * The parts of the global `WebAssembly` namespace used here (the Node 20 type
+ * definitions declare the namespace without its classes).
+ */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+  RuntimeError: new (...args: never[]) => Error;
+}
+/** The global `WebAssembly` object. */
+export const webAssembly: WebAssemblyApi = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** The exports of wasm/gomap.wasm (native/wasm/exports.cc). Addresses are i32 numbers. */
+export interface WasmExports {
+  readonly memory: WasmMemory;
+  gomap_io(): number;
+  gomap_scratch(bytes: number): number;
+  gomap_create(keyKind: number, valueKind: number, hint: number, seedLo: number, seedHi: number): number;
+  gomap_destroy(map: number): void;
+  gomap_get(map: number): number;
+  gomap_has(map: number): number;
+  gomap_set(map: number): number;
+  gomap_delete(map: number): number;
+  gomap_get_many(map: number, n: number, keys: number, out: number, found: number): void;
+  gomap_set_many(map: number, n: number, keys: number, values: number): number;
+  gomap_get_many_words(map: number, n: number, keys: number, values: number, found: number): number;
+  gomap_set_many_words(map: number, n: number, keys: number, values: number): number;
+  gomap_clear(map: number): void;
+  gomap_stats(map: number): void;
+  gomap_reserve(map: number, n: number): number;
+  gomap_shrink(map: number): number;
+  gomap_iter_start(map: number): number;
+  gomap_iter_next(it: number): number;
+  gomap_iter_end(it: number): void;
+  gomap_fail_nth_allocation(n: number): void;
+}
+
+/** Bytes of one Arg (abi.h). */
+export const ARG_BYTES = 24;
+/** Byte offsets of an Arg's fields. */
+export const ARG_WORD = 0;
+export const ARG_PTR = 8;
+export const ARG_LEN = 12;
+export const ARG_TAG = 16;
+/** Byte offsets of the I/O area's parts. */
+export const IO_KEY = 0;
+export const IO_VALUE = 24;
+export const IO_OUT = 48;
+export const IO_STATS = 72;
+/** Results of the exports that may fail. */
+export const RESULT_NO_MEMORY = -1;
+export const RESULT_TOO_LARGE = -2;
+
+/** Blob tags (native/core/blob.h). */
+export const TAG_LATIN1 = 0;
+export const TAG_UTF16 = 1;
+export const TAG_BYTES = 2;
+export const TAG_NUMBER = 3;
+export const TAG_BIGINT = 4;
+export const TAG_FALSE = 5;
+export const TAG_TRUE = 6;
+export const TAG_UNDEFINED = 7;
+export const TAG_NULL = 8;
+export const TAG_OBJECT_REF = 9;
+
+/**
+ * Turns off V8's inlining of JS-to-WebAssembly calls into optimized JS code (the
+ * `--turbo-inline-js-wasm-calls` optimization). With it, Node 20 (V8 11.3) crashes the
+ * process with a segmentation fault once the binding's functions are optimized under a
+ * mix of map kinds (found by this package's test suite; reproduced outside vitest). The
+ * crash needs the inlined call to sit inside a try/catch block (the binding catches
+ * traps around every call): without the try/catch, or with this flag off, or with
+ * TurboFan off, it is gone. Measured cost of the flag: about 5% of a get (the call is
+ * not what dominates). Set once, before any of the binding's functions can be optimized.
+ */
+function avoidInlinedWasmCalls(): void {
+  setFlagsFromString('--no-turbo-inline-js-wasm-calls');
+}
+
+/** Longest blob the core accepts (kMaxBlobLength: 1 GiB). */
+export const MAX_BLOB_BYTES = 2 ** 30;
+const MAX_REF_ID = 2 ** 53;
+
+/** Rounds a byte count up to a multiple of 8. */
+export function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** The module instance, its memory views and the blob codec. One per JS thread. */
+export class WasmHeap {
+  readonly x: WasmExports;
+  /** Address of the I/O area. */
+  readonly io: number;
+  u8!: Uint8Array;
+  u32!: Uint32Array;
+  i32!: Int32Array;
+  f64!: Float64Array;
+  i64!: BigInt64Array;
+  dv!: DataView;
+  buf!: Buffer;
+  /** Address and capacity of the scratch buffer. */
+  scratch = 0;
+  scratchCapacity = 0;
+
+  constructor(file: string) {
+    avoidInlinedWasmCalls();
+    const module = new webAssembly.Module(readFileSync(file));
+    const instance = new webAssembly.Instance(module, {});
+    this.x = instance.exports as unknown as WasmExports;
+    this.io = this.x.gomap_io();
+    this.refresh();
+    this.reserveScratch(4096);
+  }
+
+  /** Re-makes the views when memory has grown (the old buffer is then detached). */
+  refresh(): void {
+    if (this.u8 !== undefined && this.u8.length !== 0) return; // not detached: no growth
+    const b = this.x.memory.buffer;
+    this.u8 = new Uint8Array(b);
+    this.u32 = new Uint32Array(b);
+    this.i32 = new Int32Array(b);
+    this.f64 = new Float64Array(b);
+    this.i64 = new BigInt64Array(b);
+    this.dv = new DataView(b);
+    this.buf = Buffer.from(b);
+  }
+
+  /**
+   * Makes the scratch buffer hold at least `bytes` bytes (its contents are lost when it
+   * grows); RangeError when memory runs out.
+   */
+  reserveScratch(bytes: number): number {
+    if (bytes > this.scratchCapacity) {
+      if (bytes > 0xffff_fff0) throw noMemory('call');
+      const at = this.x.gomap_scratch(bytes);
+      this.refresh();
+      if (at === 0) throw noMemory('call');
+      this.scratch = at;
+      this.scratchCapacity = Math.max(bytes, 4096);
+    }
+    return this.scratch;
+  }
+
+  // ---- writing Args --------------------------------------------------------------------
+
+  /** Sets the blob fields of the Arg at `arg`. */
+  setBlob(arg: number, tag: number, ptr: number, len: number): void {
+    const u32 = this.u32;
+    const i = arg >>> 2;
+    u32[i + 2] = ptr;
+    u32[i + 3] = len;
+    u32[i + 4] = tag;
+  }
+
+  /**
+   * Writes string `s` at `at` as a Latin-1 or UTF-16 blob into the Arg at `arg`; returns
+   * the bytes written. The scratch must have room for `2 * s.length` bytes.
+   */
+  writeString(arg: number, at: number, s: string): number {
+    const n = s.length;
+    const u8 = this.u8;
+    let all = 0;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      all |= c;
+      u8[at + i] = c;
+    }
+    if (all < 0x100) {
+      this.setBlob(arg, TAG_LATIN1, at, n);
+      return n;
+    }
+    this.buf.write(s, at, n * 2, 'utf16le');
+    this.setBlob(arg, TAG_UTF16, at, n * 2);
+    return n * 2;
+  }
+
+  /** Writes the contents of `bytes` at `at` as a Bytes blob into the Arg at `arg`. */
+  writeBytes(arg: number, at: number, bytes: Uint8Array): number {
+    const n = bytesLength(bytes);
+    this.u8.set(bytes, at);
+    this.setBlob(arg, TAG_BYTES, at, n);
+    return n;
+  }
+
+  /** Writes an 8-byte identity id at `at` as an ObjectRef blob. */
+  writeRef(arg: number, at: number, id: number): number {
+    this.dv.setFloat64(at, 0, true);
+    this.dv.setUint32(at, id % 0x1_0000_0000, true);
+    this.dv.setUint32(at + 4, Math.floor(id / 0x1_0000_0000), true);
+    this.setBlob(arg, TAG_OBJECT_REF, at, 8);
+    return 8;
+  }
+
+  /** Writes a number as an 'any' key (SameValueZero: -0 is 0, every NaN the same). */
+  writeNumberKey(arg: number, at: number, d: number): number {
+    const dv = this.dv;
+    if (d !== d) {
+      dv.setUint32(at, 0, true);
+      dv.setUint32(at + 4, 0x7ff8_0000, true);
+    } else {
+      dv.setFloat64(at, d === 0 ? 0 : d, true);
+    }
+    this.setBlob(arg, TAG_NUMBER, at, 8);
+    return 8;
+  }
+
+  /** Writes a bigint as an 'any' key: sign byte, then the magnitude little-endian, minimal. */
+  writeBigIntKey(arg: number, at: number, v: bigint): number {
+    const negative = v < 0n;
+    const hex = (negative ? -v : v).toString(16);
+    const u8 = this.u8;
+    let len = 1;
+    if (hex !== '0') {
+      for (let end = hex.length; end > 0; end -= 2) u8[at + len++] = parseInt(hex.slice(Math.max(0, end - 2), end), 16);
+    }
+    u8[at] = negative && len > 1 ? 1 : 0;
+    this.setBlob(arg, TAG_BIGINT, at, len);
+    return len;
+  }
+
+  // ---- reading Args --------------------------------------------------------------------
+
+  /** The JS value of the blob in the Arg at `arg` (strings, bytes, 'any' keys, [id] refs). */
+  readBlob(arg: number): unknown {
+    const u32 = this.u32;
+    const i = arg >>> 2;
+    const ptr = u32[i + 2]!;
+    const len = u32[i + 3]!;
+    switch (u32[i + 4]) {
+      case TAG_LATIN1:
+        return this.latin1(ptr, len);
+      case TAG_UTF16:
+        return this.buf.toString('utf16le', ptr, ptr + len);
+      case TAG_BYTES:
+        return Buffer.from(this.u8.subarray(ptr, ptr + len));
+      case TAG_NUMBER:
+        return this.dv.getFloat64(ptr, true);
+      case TAG_BIGINT:
+        return this.bigIntAt(ptr, len);
+      case TAG_FALSE:
+        return false;
+      case TAG_TRUE:
+        return true;
+      case TAG_NULL:
+        return null;
+      case TAG_OBJECT_REF:
+        return [this.dv.getUint32(ptr, true) + this.dv.getUint32(ptr + 4, true) * 0x1_0000_0000];
+      default:
+        return undefined;
+    }
+  }
+
+  /** A string from Latin-1 bytes. */
+  latin1(ptr: number, len: number): string {
+    if (len > 24) return this.buf.toString('latin1', ptr, ptr + len);
+    const u8 = this.u8;
+    let s = '';
+    for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
+    return s;
+  }
+
+  /** The string of a Latin-1 / UTF-16 blob Arg (iteration of string keys and values). */
+  readString(arg: number): string {
+    const u32 = this.u32;
+    const i = arg >>> 2;
+    const ptr = u32[i + 2]!;
+    const len = u32[i + 3]!;
+    return u32[i + 4] === TAG_LATIN1 ? this.latin1(ptr, len) : this.buf.toString('utf16le', ptr, ptr + len);
+  }
+
+  private bigIntAt(ptr: number, len: number): bigint {
+    if (len <= 1) return 0n;
+    const u8 = this.u8;
+    let hex = '';
+    for (let i = len - 1; i >= 1; i--) hex += (u8[ptr + i]! < 16 ? '0' : '') + u8[ptr + i]!.toString(16);
+    const magnitude = BigInt(`0x${hex}`);
+    return u8[ptr] !== 0 ? -magnitude : magnitude;
+  }
+}
+
+/** RangeError for memory that cannot be allocated (as the addon's throwStatus). */
+export function noMemory(what: string): RangeError {
+  const e = rangeError(`GoMap ${what}: out of memory (the map is unchanged)`);
+  (e as { code: string }).code = 'ERR_GOMAP_NO_MEMORY';
+  return e;
+}
+
+/** RangeError for a failed export result (RESULT_NO_MEMORY / RESULT_TOO_LARGE). */
+export function statusError(result: number, what: string): RangeError {
+  if (result === RESULT_TOO_LARGE) return rangeError(`GoMap ${what}: size too large (the map is unchanged)`);
+  return noMemory(what);
+}
+
+/** What a value is, in the words of the addon's messages (native/addon/errors.cc). */
+export function nativeTypeName(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return value === null ? 'null' : typeof value;
+  if (Array.isArray(value)) return 'array';
+  // A typed array by its element type (a Buffer is a 'Uint8Array'), as napi_typedarray_type.
+  if (ArrayBuffer.isView(value)) return value instanceof DataView ? 'DataView' : Object.prototype.toString.call(value).slice(8, -1);
+  if (value instanceof ArrayBuffer) return 'ArrayBuffer';
+  return 'object';
+}
+
+/** "GoMap key must be a string for key kind 'string', got number" */
+export function wrongKind(role: string, expected: string, kind: string, received: unknown): TypeError {
+  return typeError(`GoMap ${role} must be ${expected} for ${role} kind '${kind}', got ${nativeTypeName(received)}`);
+}
+
+/** RangeError for a key or value over the 1 GiB limit. */
+export function tooLong(role: string, kind: string, bytes: number): RangeError {
+  return rangeError(`GoMap ${role} of ${bytes} bytes is over the ${MAX_BLOB_BYTES}-byte (1 GiB) limit of ${role} kind '${kind}'`);
+}
+
+/** Checks an identity id (an integer 0 <= id < 2^53) as the addon's readRefId does. */
+export function checkRefId(id: unknown): number {
+  if (typeof id !== 'number' || !(id >= 0 && id < MAX_REF_ID) || Math.floor(id) !== id) {
+    throw typeError(`GoMap internal error: an object or symbol key needs an integer identity id, got ${nativeTypeName(id)}`);
+  }
+  return id;
+}
+
+/** The length of a typed array, read from its internal slot (no getter a subclass could override). */
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, 'length')!
+  .get as (this: Uint8Array) => number;
+export function bytesLength(bytes: Uint8Array): number {
+  return typedArrayLength.call(bytes);
+}
+
+/** Whether `v` is a Uint8Array (or Buffer), from any realm. */
+export const isBytes: (v: unknown) => v is Uint8Array = isUint8Array as (v: unknown) => v is Uint8Array;

@@ -1,0 +1,52 @@
+// The sources of wasm/gomap.wasm and their hash (shared by scripts/build-wasm.mjs, which
+// writes the hash beside the .wasm, and test/wasm-build.test.ts, which checks it).
+//
+// The hash covers every file under native/core and native/wasm plus the build script,
+// sorted by path, each as `path \0 contents \0`: renaming, adding, removing or editing
+// any of them changes it; timestamps and the machine do not.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Directories whose every file is a source of the .wasm, and single source files. */
+export const WASM_SOURCE_DIRS = ['native/core', 'native/wasm'];
+export const WASM_SOURCE_FILES = ['scripts/build-wasm.mjs'];
+
+/**
+ * .cc files of native/core that the WebAssembly build does not compile (still hashed):
+ * sources of features the wasm engine does not have yet, e.g. SyncMap's threads and
+ * epochs, if they need what wasm32-wasi lacks. Empty while every core file compiles.
+ */
+export const WASM_EXCLUDED_SOURCES = [];
+
+/** Where the build writes its output (relative to the package root). */
+export const WASM_FILE = 'wasm/gomap.wasm';
+export const WASM_HASH_FILE = 'wasm/gomap.wasm.sources-sha256';
+
+function listFiles(root, dir) {
+  const out = [];
+  for (const name of readdirSync(join(root, dir))) {
+    const rel = `${dir}/${name}`;
+    if (statSync(join(root, rel)).isDirectory()) out.push(...listFiles(root, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** Every source file of the .wasm, relative to `root`, sorted. */
+export function wasmSourceFiles(root) {
+  const files = [...WASM_SOURCE_DIRS.flatMap((d) => listFiles(root, d)), ...WASM_SOURCE_FILES];
+  return files.sort();
+}
+
+/** The hex SHA-256 of the .wasm's sources under `root`. */
+export function wasmSourcesHash(root) {
+  const h = createHash('sha256');
+  for (const rel of wasmSourceFiles(root)) {
+    h.update(rel);
+    h.update('\0');
+    h.update(readFileSync(join(root, rel)));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}

@@ -1,0 +1,97 @@
+/**
+ * The committed WebAssembly build (wasm/gomap.wasm) matches its sources.
+ *
+ * The .wasm ships in the package and is not rebuilt by `npm ci` or CI (they need no
+ * wasm toolchain), so this test is what catches a change to native/core or native/wasm
+ * (or to the build script) committed without `npm run build:wasm`: the hash of those
+ * sources, computed now, must equal the one the build wrote beside the .wasm.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { WASM_FILE, WASM_HASH_FILE, WASM_SOURCE_DIRS, wasmSourceFiles, wasmSourcesHash } from '../scripts/wasm-sources.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The exports lib/wasm/heap.ts declares (WasmExports). */
+const EXPECTED_EXPORTS = [
+  'memory',
+  'gomap_io',
+  'gomap_scratch',
+  'gomap_create',
+  'gomap_destroy',
+  'gomap_get',
+  'gomap_has',
+  'gomap_set',
+  'gomap_delete',
+  'gomap_get_many',
+  'gomap_set_many',
+  'gomap_get_many_words',
+  'gomap_set_many_words',
+  'gomap_clear',
+  'gomap_stats',
+  'gomap_reserve',
+  'gomap_shrink',
+  'gomap_iter_start',
+  'gomap_iter_next',
+  'gomap_iter_end',
+  'gomap_fail_nth_allocation',
+];
+
+interface WasmModuleApi {
+  Module: { new (bytes: Uint8Array): object; imports(m: object): unknown[]; exports(m: object): { name: string }[] };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssembly;
+
+describe('wasm/gomap.wasm', () => {
+  it('was built from the sources in this tree (else: run `npm run build:wasm` and commit the result)', () => {
+    expect(existsSync(join(root, WASM_FILE)), `${WASM_FILE} is missing`).toBe(true);
+    const recorded = readFileSync(join(root, WASM_HASH_FILE), 'utf8').trim();
+    expect(recorded, `${WASM_FILE} is stale: native/core, native/wasm or scripts/build-wasm.mjs changed since it was built; run \`npm run build:wasm\``).toBe(
+      wasmSourcesHash(root),
+    );
+  });
+
+  it('imports nothing and exports what lib/wasm expects', () => {
+    const module = new wasmApi.Module(readFileSync(join(root, WASM_FILE)));
+    expect(wasmApi.Module.imports(module)).toEqual([]);
+    expect(wasmApi.Module.exports(module).map((e) => e.name).sort()).toEqual([...EXPECTED_EXPORTS].sort());
+  });
+
+  it('the source list covers every file of native/core and native/wasm, and the build script', () => {
+    const files = wasmSourceFiles(root);
+    for (const dir of WASM_SOURCE_DIRS) {
+      expect(files.filter((f) => f.startsWith(`${dir}/`)).length, dir).toBeGreaterThan(0);
+    }
+    expect(files).toContain('native/core/go_map.h');
+    expect(files).toContain('native/wasm/exports.cc');
+    expect(files).toContain('scripts/build-wasm.mjs');
+    expect(files).toEqual([...files].sort());
+  });
+
+  it('the hash changes with any edit, addition or removal of a source file, and with nothing else', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'gomap-wasm-hash-'));
+    try {
+      for (const dir of [...WASM_SOURCE_DIRS, 'scripts']) cpSync(join(root, dir), join(copy, dir), { recursive: true });
+      const base = wasmSourcesHash(copy);
+      expect(base).toBe(wasmSourcesHash(root));
+      writeFileSync(join(copy, 'README-unrelated.md'), 'not a source');
+      expect(wasmSourcesHash(copy), 'a file outside the sources').toBe(base);
+      const file = join(copy, 'native/core/hash.cc');
+      const text = readFileSync(file, 'utf8');
+      writeFileSync(file, `${text}\n`);
+      expect(wasmSourcesHash(copy), 'an edit').not.toBe(base);
+      writeFileSync(file, text);
+      expect(wasmSourcesHash(copy)).toBe(base);
+      writeFileSync(join(copy, 'native/wasm/extra.h'), '');
+      expect(wasmSourcesHash(copy), 'an added file').not.toBe(base);
+      rmSync(join(copy, 'native/wasm/extra.h'));
+      rmSync(join(copy, 'native/core/status.h'));
+      expect(wasmSourcesHash(copy), 'a removed file').not.toBe(base);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+});
