@@ -19,6 +19,8 @@
       'native/addon/map_factory_blob.cc',
       'native/addon/map_factory_word.cc',
       'native/addon/packed.cc',
+      'native/addon/cache_factory.cc',
+      'native/addon/cache_functions.cc',
     ],
   },
   'targets': [

@@ -11,3 +11,5 @@ export { GoMap } from './go-map.ts';
 export { backend, type Backend } from './backend.ts';
 export type { MapStats } from './binding.ts';
 export type { GoMapOptions, KeyKind, ValueKind } from './kinds.ts';
+export { GoCache } from './go-cache.ts';
+export type { CacheStats, EvictionReason, GoCacheOptions, GoCacheSetOptions } from './go-cache.ts';

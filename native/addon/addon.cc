@@ -20,9 +20,12 @@
 //   batch.h           converted keys/values of getMany / setMany
 //   packed.*          typed-array / joined-string batches and iteration
 //   errors.*          TypeError / RangeError / ERR_GOMAP_CLOSED, with their messages
+//   cache_*           GoCache: cache_functions.cc (its exported calls and registry),
+//                     cache_binding.h (TypedCache over the core Cache), cache_factory.cc
 #include <napi.h>
 
 #include "addon_state.h"
+#include "cache_functions.h"
 #include "functions.h"
 
 namespace {
@@ -37,6 +40,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::defineFunctions(env, exports, state) != napi_ok) {
     NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's functions"), exports);
+  }
+  if (gomap::addon::defineCacheFunctions(env, exports) != napi_ok) {
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's cache functions"), exports);
   }
   return exports;
 }
