@@ -18,6 +18,7 @@ import { runGetMany, runSetMany } from './workloads/batch.mjs';
 import { runGc } from './workloads/gc.mjs';
 import { runMemory } from './workloads/memory.mjs';
 import { runOpsScenario } from './workloads/ops.mjs';
+import { renderCache, runCacheSection } from './workloads/cache.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -93,10 +94,11 @@ async function main() {
   await section(results, 'batch', () => runBatch(GoMap, options));
   await section(results, 'memory', () => runMemory({ sizes: options.memorySizes, standIn, log }));
   await section(results, 'gc', () => runGc({ n: options.gcN, ops: options.gcOps, standIn, log }));
+  if (!standIn) await section(results, 'cache', () => runCacheSection({ options, log }));
   checkPermutations(results);
 
   results.options.sections = [...options.sections];
-  const report = renderReport(results);
+  const report = renderReport(results) + (results.cache ? `\n${renderCache(results.cache)}` : '');
   mkdirSync(dirname(`${RESULTS_DIR}${options.out}.md`), { recursive: true });
   writeFileSync(`${RESULTS_DIR}${options.out}.md`, report + '\n');
   writeFileSync(`${RESULTS_DIR}${options.out}.json`, JSON.stringify(results, null, 2) + '\n');

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 
-const SECTIONS = ['ops', 'batch', 'memory', 'gc', 'core', 'go'];
+const SECTIONS = ['ops', 'batch', 'memory', 'gc', 'core', 'go', 'cache'];
 
 const PROFILES = {
   default: {
