@@ -160,9 +160,11 @@ export interface NativeCacheStats {
 
 /**
  * The cache functions of the addon (native/addon/cache_functions.cc), used by GoCache.
- * Removed entries are queued natively when the cache was created with `report`; cell 0
- * of {@link CacheBinding.cacheIo} holds how many wait after each call, and `cacheDrain`
- * returns them as `[reason, key, value, ...]` (0 evict, 1 expire, 2 delete, 3 set).
+ * Removed entries are queued natively when the cache was created with a report mode;
+ * cell 0 of {@link CacheBinding.cacheIo} holds how many wait after each call, and
+ * `cacheDrain` returns them as `[reason, key, value, ...]` (0 evict, 1 expire, 2 delete,
+ * 3 set). In report mode 2, up to 32 of them come inline instead: cell 1 holds their
+ * count and cells 2.. pairs (slab index or -1, identity id to forget or 0).
  */
 export interface CacheBinding {
   readonly cacheIo: ArrayBuffer;
@@ -173,7 +175,8 @@ export interface CacheBinding {
     maxBytes: number,
     ttl: number,
     updateAgeOnGet: boolean,
-    report: boolean,
+    /** 0: no removal reports; 1: drained with cacheDrain; 2: inline in cacheIo when they fit. */
+    reportMode: number,
     seed?: bigint,
   ): CacheHandle;
   cacheClose(h: CacheHandle): boolean;

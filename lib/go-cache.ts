@@ -112,6 +112,11 @@ export interface CacheStats {
 const cb = binding as unknown as CacheBinding;
 const cacheIo = typeof cb.cacheIo === 'object' ? new Float64Array(cb.cacheIo) : new Float64Array(1);
 const IO_PENDING = 0;
+const IO_INLINE = 1;
+const IO_INLINE_CELLS = 2;
+const REPORT_NONE = 0;
+const REPORT_DRAIN = 1;
+const REPORT_INLINE = 2;
 
 const REASONS: readonly EvictionReason[] = ['evict', 'expire', 'delete', 'set'];
 const REASON_SET = 3;
@@ -274,7 +279,8 @@ export class GoCache<K = unknown, V = unknown> {
     this.#loader = (o.fetch as GoCacheOptions<K, V>['fetch']) ?? null;
     this.#onEvict = (o.onEvict as ((value: V, key: K, reason: EvictionReason) => void) | undefined) ?? null;
     this.#report = this.#onEvict !== null || this.#ids !== null || this.#slab !== null;
-    this.#h = cb.cacheCreate(keyKind, nativeValueKind(valueKind), max, maxBytes, ttl, o.updateAgeOnGet === true, this.#report, seed);
+    const mode = this.#onEvict !== null ? REPORT_DRAIN : this.#report ? REPORT_INLINE : REPORT_NONE;
+    this.#h = cb.cacheCreate(keyKind, nativeValueKind(valueKind), max, maxBytes, ttl, o.updateAgeOnGet === true, mode, seed);
     cacheFinalizer.register(this, this.#h, this);
   }
 
@@ -372,8 +378,14 @@ export class GoCache<K = unknown, V = unknown> {
       if (slab !== null) slab.take(value);
       if (newKey !== undefined) ids!.commit(newKey, refId!);
     }
-    if (this.#report && cacheIo[IO_PENDING] !== 0) this.#drain(refused ? [value, key] : null, value);
-    else if (refused && this.#onEvict !== null) this.#onEvict(value, key, 'evict');
+    if (this.#report) {
+      if (cacheIo[IO_INLINE] !== 0) this.#releaseInline();
+      if (cacheIo[IO_PENDING] !== 0) {
+        this.#drain(refused ? [value, key] : null, value);
+        return this;
+      }
+    }
+    if (refused && this.#onEvict !== null) this.#onEvict(value, key, 'evict');
     return this;
   }
 
@@ -390,11 +402,11 @@ export class GoCache<K = unknown, V = unknown> {
     for (const load of this.#inflight.values()) load.controller.abort(abortError('the cache was cleared'));
     this.#inflight.clear();
     cb.cacheClear(h);
-    if (this.#report && cacheIo[IO_PENDING] !== 0) {
+    if (this.#report && (cacheIo[IO_PENDING] !== 0 || cacheIo[IO_INLINE] !== 0)) {
       if (this.#onEvict !== null) {
         this.#drain(null, undefined);
       } else {
-        cb.cacheDrain(h);
+        if (cacheIo[IO_PENDING] !== 0) cb.cacheDrain(h);
         this.#ids?.clear();
         this.#slab?.clear();
       }
@@ -406,7 +418,7 @@ export class GoCache<K = unknown, V = unknown> {
     const h = this.#h;
     if (h === 0) throw cacheClosedError();
     cb.cachePurge(h);
-    if (this.#report && cacheIo[IO_PENDING] !== 0) this.#drain(null, undefined);
+    if (this.#report) this.#settle();
   }
 
   // ---- loads -------------------------------------------------------------------------
@@ -538,7 +550,7 @@ export class GoCache<K = unknown, V = unknown> {
     } else {
       r = call(h, key);
     }
-    if (this.#report && cacheIo[IO_PENDING] !== 0) this.#drain(null, undefined);
+    if (this.#report) this.#settle();
     return r;
   }
 
@@ -546,7 +558,7 @@ export class GoCache<K = unknown, V = unknown> {
     const h = this.#h;
     if (h === 0) throw cacheClosedError();
     const raw = cb.cacheEntries(h, keysOnly);
-    if (this.#report && cacheIo[IO_PENDING] !== 0) this.#drain(null, undefined);
+    if (this.#report) this.#settle();
     return raw;
   }
 
@@ -575,6 +587,29 @@ export class GoCache<K = unknown, V = unknown> {
     if (load === undefined) return;
     this.#inflight.delete(id);
     load.controller.abort(abortError('the key was deleted'));
+  }
+
+  /** Frees what the last call removed: inline reports, then drained ones. */
+  #settle(): void {
+    if (cacheIo[IO_INLINE] !== 0) this.#releaseInline();
+    if (cacheIo[IO_PENDING] !== 0) this.#drain(null, undefined);
+  }
+
+  /** Frees the slab cells and identity ids of removals reported inline (report mode 2). */
+  #releaseInline(): void {
+    const n = cacheIo[IO_INLINE]!;
+    const slab = this.#slab;
+    const ids = this.#ids;
+    for (let i = 0; i < n; i++) {
+      const cell = cacheIo[IO_INLINE_CELLS + 2 * i]!;
+      if (slab !== null && cell >= 0) slab.release(cell);
+      const id = cacheIo[IO_INLINE_CELLS + 2 * i + 1]!;
+      if (ids !== null && id !== 0) {
+        const key = ids.keyOf(id);
+        if (key !== undefined) ids.forget(key, id);
+      }
+    }
+    cacheIo[IO_INLINE] = 0;
   }
 
   /**

@@ -45,6 +45,10 @@ inline uint64_t cacheNowMs() {
   return static_cast<uint64_t>(duration_cast<milliseconds>(steady_clock::now() - start).count()) + 1;
 }
 
+// Which removals the façade needs: none; all, drained as entries (onEvict); or only slab
+// cells and identity ids to free, passed inline in the I/O area when they fit.
+enum class ReportMode : uint8_t { kNone = 0, kDrain = 1, kInline = 2 };
+
 class CacheBinding {
  public:
   virtual ~CacheBinding() = default;
@@ -63,6 +67,11 @@ class CacheBinding {
   virtual uint64_t tableBytes() const = 0;
   // Entries removed and not drained yet.
   virtual size_t pending() const = 0;
+  // Moves up to `max` removed entries into `cells` as pairs (slab index or -1, identity id
+  // of an object key to forget or 0) when the cache was created in inline mode and every
+  // pending entry fits; returns how many (0: use drain()). For caches without onEvict,
+  // which only need to free slab cells and identity ids, this saves a call per eviction.
+  virtual uint32_t takeInline(double* cells, uint32_t max) = 0;
   // Benchmarks and tests: from now on the cache's clock reads `ms` (>= 1) until set again;
   // 0 returns to the monotonic clock.
   virtual void setManualTime(uint64_t ms) = 0;
@@ -96,8 +105,11 @@ class TypedCache final : public CacheBinding {
   using ValueView = typename ValuePolicy::View;
   using Core = Cache<typename KC::Policy, ValuePolicy>;
 
-  TypedCache(const MapOptions& options, const CacheLimits& limits, bool report)
-      : sink_(this), core_(options, limits, report ? &sink_ : nullptr), clocked_(limits.ttl != 0) {}
+  TypedCache(const MapOptions& options, const CacheLimits& limits, ReportMode report)
+      : sink_(this),
+        core_(options, limits, report != ReportMode::kNone ? &sink_ : nullptr),
+        clocked_(limits.ttl != 0),
+        inline_(report == ReportMode::kInline) {}
 
   napi_value set(napi_env env, napi_value key, napi_value value, uint64_t ttl, uint32_t charge,
                  napi_value ref) override {
@@ -212,6 +224,29 @@ class TypedCache final : public CacheBinding {
   size_t pending() const override { return removed_.size(); }
   void setManualTime(uint64_t ms) override { manualNow_ = ms; }
 
+  uint32_t takeInline(double* cells, uint32_t max) override {
+    if (!inline_ || removed_.empty() || removed_.size() > max) return 0;
+    uint32_t n = 0;
+    for (const Removed& r : removed_) {
+      double slab = -1;
+      if constexpr (VC::kSlab) slab = static_cast<double>(SlabChargeValue::slabIndex(r.value.get()));
+      double id = 0;
+      if constexpr (std::is_same_v<KeyView, Blob>) {
+        const Blob k = r.key.get();
+        if (r.reason != RemovalReason::kSet && k.tag == kTagObjectRef && k.len == 8) {
+          uint64_t v = 0;
+          for (int i = 7; i >= 0; --i) v = (v << 8) | k.data[i];  // little-endian (key_codec)
+          id = static_cast<double>(v);
+        }
+      }
+      cells[2 * n] = slab;
+      cells[2 * n + 1] = id;
+      ++n;
+    }
+    removed_.clear();
+    return n;
+  }
+
  private:
   static constexpr size_t kKeptReportCapacity = 1024;
 
@@ -260,11 +295,12 @@ class TypedCache final : public CacheBinding {
   Sink sink_;
   Core core_;
   bool clocked_;
+  bool inline_;
   uint64_t manualNow_ = 0;
 };
 
 // A new cache of the given kinds, or nullptr (out of memory).
 std::unique_ptr<CacheBinding> createCacheBinding(KeyKind key, ValueKind value, const MapOptions& options,
-                                                 const CacheLimits& limits, bool report);
+                                                 const CacheLimits& limits, ReportMode report);
 
 }  // namespace gomap::addon

@@ -9,13 +9,13 @@ namespace gomap::addon {
 namespace {
 
 template <class KC, class VC>
-std::unique_ptr<CacheBinding> makeCache(const MapOptions& options, const CacheLimits& limits, bool report) {
+std::unique_ptr<CacheBinding> makeCache(const MapOptions& options, const CacheLimits& limits, ReportMode report) {
   return std::unique_ptr<CacheBinding>(new (std::nothrow) TypedCache<KC, VC>(options, limits, report));
 }
 
 template <class KC>
 std::unique_ptr<CacheBinding> makeWithKeys(ValueKind value, const MapOptions& options, const CacheLimits& limits,
-                                           bool report) {
+                                           ReportMode report) {
   switch (value) {
     case ValueKind::kF64: return makeCache<KC, F64Values>(options, limits, report);
     case ValueKind::kI64: return makeCache<KC, I64Values>(options, limits, report);
@@ -29,7 +29,7 @@ std::unique_ptr<CacheBinding> makeWithKeys(ValueKind value, const MapOptions& op
 }  // namespace
 
 std::unique_ptr<CacheBinding> createCacheBinding(KeyKind key, ValueKind value, const MapOptions& options,
-                                                 const CacheLimits& limits, bool report) {
+                                                 const CacheLimits& limits, ReportMode report) {
   switch (key) {
     case KeyKind::kF64: return makeWithKeys<F64Keys>(value, options, limits, report);
     case KeyKind::kI64: return makeWithKeys<I64Keys>(value, options, limits, report);

@@ -5,9 +5,11 @@
 // addon instance (one per JS thread) live in a CacheRegistry, passed to every callback as
 // its data and freed by an environment clean-up hook, so GoMap's AddonState is untouched.
 //
-// The cache I/O area (`cacheIo`, 8 float64 cells): after every call on a cache, cell 0
+// The cache I/O area (`cacheIo`, float64 cells): after every call on a cache, cell 0
 // holds the number of removed entries waiting to be drained (cacheDrain), so the façade
-// learns whether onEvict has work without another native call.
+// learns whether onEvict has work without another native call; for caches in inline
+// report mode, cell 1 holds how many removed entries were moved to cells 2.. as pairs
+// (slab index or -1, identity id to forget or 0), see CacheBinding::takeInline.
 #include "cache_functions.h"
 
 #include <cmath>
@@ -25,8 +27,11 @@ namespace gomap::addon {
 namespace {
 
 constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
-constexpr size_t kCacheIoCells = 8;
+constexpr uint32_t kInlineReports = 32;
+constexpr size_t kCacheIoCells = 2 + 2 * kInlineReports;
 constexpr int kCacheIoPending = 0;
+constexpr int kCacheIoInline = 1;
+constexpr int kCacheIoInlineCells = 2;
 
 class CacheRegistry {
  public:
@@ -75,7 +80,10 @@ struct CacheArgs {
   napi_value arg(size_t i) const { return i < argc ? argv[i] : nullptr; }
   // Publishes the number of removed entries waiting (cacheIo cell 0).
   void publish() const {
-    if (cache != nullptr && registry->io != nullptr) registry->io[kCacheIoPending] = static_cast<double>(cache->pending());
+    if (cache == nullptr || registry->io == nullptr) return;
+    double* io = registry->io;
+    io[kCacheIoInline] = cache->pending() == 0 ? 0 : cache->takeInline(io + kCacheIoInlineCells, kInlineReports);
+    io[kCacheIoPending] = static_cast<double>(cache->pending());
   }
 };
 
@@ -123,7 +131,8 @@ bool readTtl(napi_env env, napi_value v, uint64_t* out) {
   return true;
 }
 
-// cacheCreate(keyKind, valueKind, max, maxBytes, ttl, updateAgeOnGet, report, seed?) -> handle
+// cacheCreate(keyKind, valueKind, max, maxBytes, ttl, updateAgeOnGet, reportMode, seed?) -> handle
+// (reportMode: 0 none, 1 drain, 2 inline; see ReportMode)
 napi_value CacheCreate(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
@@ -153,9 +162,12 @@ napi_value CacheCreate(napi_env env, napi_callback_info info) {
   uint64_t ttl = 0;
   if (!readTtl(env, argv[4], &ttl)) return nullptr;
   limits.ttl = ttl == cache_detail::kDefaultTtl ? 0 : ttl;
-  bool updateAge = false, report = false;
+  bool updateAge = false;
   napi_get_value_bool(env, argv[5], &updateAge);
-  napi_get_value_bool(env, argv[6], &report);
+  uint32_t report = 0;
+  if (napi_get_value_uint32(env, argv[6], &report) != napi_ok || report > 2) {
+    return throwTypeError(env, "GoCache report mode must be 0, 1 or 2");
+  }
   limits.updateAgeOnGet = updateAge;
   MapOptions options;
   if (argc > 7) {
@@ -172,7 +184,8 @@ napi_value CacheCreate(napi_env env, napi_callback_info info) {
     }
   }
   std::unique_ptr<CacheBinding> cache = createCacheBinding(static_cast<KeyKind>(keyKind),
-                                                           static_cast<ValueKind>(valueKind), options, limits, report);
+                                                           static_cast<ValueKind>(valueKind), options, limits,
+                                                           static_cast<ReportMode>(report));
   if (!cache) return throwStatus(env, Status::kNoMemory, "GoCache create");
   CacheRegistry* registry = registryOf(data);
   double handle = registry->caches_.add(cache.get());
