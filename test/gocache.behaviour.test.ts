@@ -217,6 +217,25 @@ describeEachBackend('GoCache: ttl with real timers', () => {
   });
 });
 
+describeEachBackend('GoCache: expired entries go before live ones (manual clock)', () => {
+  const manualClock = Symbol.for('gomap.cache.manualClock');
+  it('inserts into a full cache remove the expired entries, wherever they are, before any live one', () => {
+    const r = recorder();
+    const c = make({ max: 5000, key: 'f64', value: 'f64', onEvict: r.onEvict });
+    (c as unknown as Record<symbol, (ms: number) => void>)[manualClock]!(1000);
+    for (let i = 0; i < 5000; i++) c.set(i, i, { ttl: i % 500 === 0 ? 100 : 0 });
+    for (let i = 0; i < 5000; i++) c.get(i); // every entry recently used
+    (c as unknown as Record<symbol, (ms: number) => void>)[manualClock]!(2000);
+    for (let i = 0; i < 10; i++) c.set(10_000 + i, 0);
+    expect(r.log.map((e) => e[2])).toEqual(new Array(10).fill('expire'));
+    expect(r.log.every((e) => (e[0] as number) % 500 === 0)).toBe(true);
+    expect(c.size).toBe(5000);
+    c.set(20_000, 0);
+    expect(r.log[10]![2]).toBe('evict');
+    c.close();
+  });
+});
+
 describeEachBackend('GoCache: stats, iteration, lifetime', () => {
   it('stats count hits, misses, evictions and bytes', () => {
     const c = make({ max: 3, key: 'string', value: 'string' });

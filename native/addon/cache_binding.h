@@ -220,7 +220,9 @@ class TypedCache final : public CacheBinding {
   void clear() override { core_.clear(); }
   void purge() override { core_.purgeExpired(now()); }
   CacheStats stats() const override { return core_.stats(); }
-  uint64_t tableBytes() const override { return const_cast<Core&>(core_).table().stats().bytes; }
+  uint64_t tableBytes() const override {
+    return const_cast<Core&>(core_).table().stats().bytes + core_.indexBytes();
+  }
   size_t pending() const override { return removed_.size(); }
   void setManualTime(uint64_t ms) override { manualNow_ = ms; }
 

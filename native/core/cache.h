@@ -24,10 +24,14 @@
 //
 // Expiry. Each entry has expiresAt on a coarse millisecond clock that the caller passes
 // in (`now`, from a monotonic clock in the binding, injected in tests). Reads check it:
-// an expired entry is removed and reads as absent. Writes also run a bounded sweep
-// (kSweepBucketsPerWrite buckets at a second hand) that removes expired entries, so dead
-// entries do not wait for a read or for memory pressure. Eviction removes every expired
-// entry of each bucket it visits before it takes any live entry there.
+// an expired entry is removed and reads as absent. An ExpiryIndex (expiry_index.h, a min
+// tree of per-bucket lower bounds) says which buckets may hold expired entries, so:
+//   - before evicting any live entry, eviction removes every expired entry in the cache
+//     (each due bucket found in O(log buckets)): expired entries always go first;
+//   - each write purges up to kSweepBucketsPerWrite due buckets, so dead entries do not
+//     wait for a read or for memory pressure (a bounded, incremental sweep; no timers).
+// If the index cannot be allocated, the cache falls back to sweeping buckets in order
+// (expired-first then holds within the buckets eviction visits).
 //
 // Reporting. Every removal (evict, expire, delete, set, clear) is reported to the
 // RemovalSink, if any, before the slot is freed: the binding copies the key and value and
@@ -43,6 +47,7 @@
 #include <cstdint>
 
 #include "cache_slot.h"
+#include "expiry_index.h"
 #include "go_map.h"
 #include "status.h"
 
@@ -131,6 +136,8 @@ class Cache {
 
   uint64_t size() const { return table_.size(); }
   uint64_t bytes() const { return bytes_; }
+  // Native bytes beyond the table: the expiry index.
+  size_t indexBytes() const { return index_.bytes(); }
   CacheStats stats() const {
     CacheStats s = stats_;
     s.size = table_.size();
@@ -173,6 +180,15 @@ class Cache {
   // Evicts until within limits; never evicts the slot `keep` (the entry just written).
   void enforceLimits(const uint8_t* keep, uint64_t now);
   void sweep(uint64_t now, uint64_t buckets);
+  // Removes the expired entries of one bucket and sets its index bound exactly.
+  void purgeBucket(uint64_t bucket, uint64_t now);
+  // Whether the expiry index covers every entry with a ttl.
+  bool indexed() const { return anyExpiry_ && !indexFailed_ && index_.enabled(); }
+  // Keeps the index as large as the table (after any insert, which may grow it).
+  void syncIndex() {
+    if (!anyExpiry_ || indexFailed_) return;
+    if (index_.leaves() != table_.bucketCount() && !index_.resize(table_.bucketCount())) indexFailed_ = true;
+  }
 
   Table table_;
   CacheLimits limits_;
@@ -184,6 +200,8 @@ class Cache {
   size_t handPosition_ = 0;  // ... and the first chain position it has not passed yet
   uint64_t sweepHand_ = 0;  // expiry sweep (bucket index)
   bool anyExpiry_ = false;  // some entry was stored with a ttl since the last clear
+  bool indexFailed_ = false;  // the index could not be allocated: sweep in order instead
+  ExpiryIndex index_;
 };
 
 template <class K, class V, class A>
@@ -224,6 +242,8 @@ Status Cache<K, V, A>::set(const KeyView& key, const ValueView& value, uint64_t 
   }
   bytes_ = bytes_ - oldCharge + charge;
   if (ttl != 0) anyExpiry_ = true;
+  syncIndex();
+  if (ttl != 0 && indexed()) index_.lower(table_.bucketOf(key), entry.state & kCacheExpiryMask);
   *outcome = inserted ? SetOutcome::kInserted : SetOutcome::kReplaced;
   if constexpr (A::kEnabled) admission_.recordAccess(K::hash(key, 0));
   if (anyExpiry_) sweep(now, cache_detail::kSweepBucketsPerWrite);
@@ -307,6 +327,24 @@ void Cache<K, V, A>::clear() {
   hand_ = sweepHand_ = 0;
   handPosition_ = 0;
   anyExpiry_ = false;
+  indexFailed_ = false;
+  index_.reset();
+}
+
+template <class K, class V, class A>
+void Cache<K, V, A>::purgeBucket(uint64_t bucket, uint64_t now) {
+  uint64_t earliest = 0;  // of the entries that stay
+  table_.visitBucket(bucket, [&](size_t, uint8_t* k, uint8_t* v) {
+    const uint64_t at = Slot::state(v) & kCacheExpiryMask;
+    if (at != 0 && at <= now) {
+      report(k, v, RemovalReason::kExpire);
+      ++stats_.expirations;
+      return Table::SlotAction::kRemove;
+    }
+    if (at != 0 && (earliest == 0 || at < earliest)) earliest = at;
+    return Table::SlotAction::kKeep;
+  });
+  if (indexed()) index_.assign(bucket, earliest);
 }
 
 template <class K, class V, class A>
@@ -314,13 +352,13 @@ void Cache<K, V, A>::sweep(uint64_t now, uint64_t buckets) {
   const uint64_t n = table_.bucketCount();
   if (n == 0) return;
   if (buckets > n) buckets = n;
+  if (indexed()) {
+    uint64_t b;
+    for (uint64_t step = 0; step < buckets && index_.findDue(now, &b); ++step) purgeBucket(b, now);
+    return;
+  }
   for (uint64_t step = 0; step < buckets && table_.size() != 0; ++step) {
-    table_.visitBucket(sweepHand_, [&](size_t, uint8_t* k, uint8_t* v) {
-      if (!expired(Slot::state(v), now)) return Table::SlotAction::kKeep;
-      report(k, v, RemovalReason::kExpire);
-      ++stats_.expirations;
-      return Table::SlotAction::kRemove;
-    });
+    purgeBucket(sweepHand_, now);
     sweepHand_ = (sweepHand_ + 1) & (n - 1);
   }
 }
@@ -328,6 +366,11 @@ void Cache<K, V, A>::sweep(uint64_t now, uint64_t buckets) {
 template <class K, class V, class A>
 void Cache<K, V, A>::purgeExpired(uint64_t now) {
   if (!anyExpiry_) return;
+  if (indexed()) {
+    uint64_t b;
+    while (index_.findDue(now, &b)) purgeBucket(b, now);
+    return;
+  }
   sweepHand_ = 0;
   sweep(now, table_.bucketCount());
 }
@@ -337,6 +380,12 @@ void Cache<K, V, A>::enforceLimits(const uint8_t* keep, uint64_t now) {
   // The hand is a (bucket, position-in-chain) pair: it stays in a bucket until it has
   // passed every slot there, so each slot gets its second chance once per revolution.
   // Two revolutions clear and then find every bit.
+  if (indexed()) {
+    // Expired entries first, wherever they are. Each due bucket either loses an expired
+    // entry or gets its exact bound (then in the future): this ends.
+    uint64_t b;
+    while (overLimits() && index_.findDue(now, &b)) purgeBucket(b, now);
+  }
   uint64_t budget = (cache_detail::kMaxRevolutions + 1) * table_.bucketCount() + 1;
   while (overLimits() && table_.size() != 0 && budget-- != 0) {
     const uint64_t n = table_.bucketCount();

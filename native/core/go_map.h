@@ -228,6 +228,8 @@ class GoMap {
   }
   // Buckets of the current array (0 before the first insert).
   uint64_t bucketCount() const { return buckets_ == nullptr ? 0 : map_detail::bucketShift(B_); }
+  // The bucket of the current array that `key` belongs to.
+  uint64_t bucketOf(const KeyView& key) const { return hashOf(key) & map_detail::bucketMask(B_); }
   // What visitBucket's callback asks for a slot.
   enum class SlotAction : uint8_t { kKeep, kRemove };
   // Calls fn(position, keySlot, valueSlot) -> SlotAction for each live slot of bucket

@@ -171,6 +171,48 @@ TEST(CacheCore, ExpiredEntriesGoBeforeLiveOnes) {
   for (uint64_t i = 100; i < 200; ++i) EXPECT_TRUE(c.peek(i, 60, nullptr)) << i;
 }
 
+TEST(CacheCore, ExpiredEntriesAnywhereGoBeforeAnyLiveOne) {
+  // 10 short-lived entries scattered over a 10000-entry cache, none of them read: when
+  // they have expired, the next 10 inserts remove exactly them, wherever the hand is.
+  U64Sink sink;
+  U64Cache c(seeded(), maxEntries(10000), &sink);
+  for (uint64_t i = 0; i < 10000; ++i) put(c, i, i, 0, i % 1000 == 0 ? 50 : kNoTtl);
+  for (uint64_t i = 0; i < 10; ++i) put(c, 100000 + i, 0, 60, kNoTtl);
+  EXPECT_EQ(sink.count(RemovalReason::kEvict), 0u);
+  EXPECT_EQ(sink.count(RemovalReason::kExpire), 10u);
+  for (const Removal& r : sink.log) EXPECT_EQ(r.key % 1000, 0u);
+  // The next insert has nothing expired left: it evicts a live entry.
+  put(c, 200000, 0, 60, kNoTtl);
+  EXPECT_EQ(sink.count(RemovalReason::kEvict), 1u);
+}
+
+TEST(CacheCore, ExpiryIndexFollowsGrowth) {
+  // Entries with ttls inserted while the table doubles many times are all found again.
+  CacheLimits l;
+  l.maxEntries = 1u << 20;
+  U64Cache c(seeded(), l);
+  for (uint64_t i = 0; i < 20000; ++i) put(c, i * 31, i, i, (i % 3 == 0) ? 100 : kNoTtl);
+  EXPECT_GT(c.indexBytes(), 0u);
+  const uint64_t withTtl = (20000 + 2) / 3;
+  c.purgeExpired(1000000);
+  EXPECT_EQ(c.stats().expirations, withTtl);
+  EXPECT_EQ(c.size(), 20000 - withTtl);
+}
+
+TEST(CacheCore, WithoutItsIndexExpiryStillWorks) {
+  U64Cache c(seeded(), maxEntries(1000));
+  for (uint64_t i = 0; i < 500; ++i) put(c, i, i, 1, kNoTtl);
+  failNthAllocation(1);  // the expiry index's allocation (the table has room already)
+  put(c, 9999, 1, 1, 10);
+  failNthAllocation(0);
+  EXPECT_EQ(c.indexBytes(), 0u);
+  EXPECT_TRUE(c.peek(9999, 5, nullptr));
+  EXPECT_FALSE(c.peek(9999, 20, nullptr));
+  put(c, 8888, 1, 1, 10);
+  c.purgeExpired(20);
+  EXPECT_EQ(c.size(), 500u);
+}
+
 TEST(CacheCore, SweepRemovesExpiredEntriesOnWrites) {
   CacheLimits l;
   l.ttl = 10;
