@@ -22,7 +22,7 @@
 // revolutions find a victim (the first clears every bit). The hand's position is masked
 // to the current table size, so growth (which doubles the array) only skews it.
 //
-// Expiry. Each entry has expiresAt on a coarse millisecond clock that the caller passes
+// Expiry. Each entry has expiresAt on a millisecond clock that the caller passes
 // in (`now`, from a monotonic clock in the binding, injected in tests). Reads check it:
 // an expired entry is removed and reads as absent. An ExpiryIndex (expiry_index.h, a min
 // tree of per-bucket lower bounds) says which buckets may hold expired entries, so:
@@ -216,8 +216,7 @@ Status Cache<K, V, A>::set(const KeyView& key, const ValueView& value, uint64_t 
   if (ttl == cache_detail::kDefaultTtl) ttl = limits_.ttl;
   if (ttl > kMaxCacheTtl) return Status::kTooLarge;
   typename Slot::View entry;
-  entry.state = expiryFor(now, ttl);
-  entry.ttl = static_cast<uint32_t>(ttl);
+  entry.state = expiryFor(now, ttl) | cache_ttl::encode(ttl);
   entry.value = value;
   uint8_t* slot = table_.findValue(key);
   bool reported = false;
@@ -261,8 +260,8 @@ bool Cache<K, V, A>::get(const KeyView& key, uint64_t now, ValueView* out) {
     if (!expired(state, now)) {
       state |= kCacheReferencedBit;
       if (limits_.updateAgeOnGet) {
-        uint32_t ttl = Slot::ttl(slot);
-        if (ttl != 0) state = kCacheReferencedBit | expiryFor(now, ttl);
+        const uint64_t ttl = cache_ttl::decode(state);
+        if (ttl != 0) state = kCacheReferencedBit | (state & kCacheTtlField) | expiryFor(now, ttl);
       }
       Slot::setState(slot, state);
       if (out != nullptr) *out = Slot::value(slot);

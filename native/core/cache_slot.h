@@ -2,16 +2,18 @@
 // (slots.h) with the entry's eviction and expiry state, so that state lives in the bucket
 // beside the key, with no per-entry allocation, list node or timer:
 //
-//   +-----------------------------+-------------+---------------------+
-//   | state: u64                  | ttl: u32    | Inner slot          |
-//   |  bit 63     referenced      |  ms, 0: no  |  (8 / 13 bytes)     |
-//   |  bits 0..62 expiresAt (ms)  |  expiry     |                     |
-//   +-----------------------------+-------------+---------------------+
+//   +---------------------------------------------+---------------------+
+//   | state: u64                                   | Inner slot          |
+//   |  bit 63       referenced (the CLOCK bit)     |  (8 / 13 bytes)     |
+//   |  bits 40..62  ttl code (for updateAgeOnGet)  |                     |
+//   |  bits 0..39   expiresAt, ms (0: never)       |                     |
+//   +---------------------------------------------+---------------------+
 //
-// "referenced" is the CLOCK (second-chance) bit: set by a read, cleared when the eviction
-// hand passes over the entry. expiresAt is on the cache's coarse millisecond clock (0: the
-// entry never expires). ttl is kept so that updateAgeOnGet can restart an entry's own
-// time-to-live on a read; ttls are limited to kMaxCacheTtl (about 49.7 days).
+// "referenced" is set by a read and cleared when the eviction hand passes over the
+// entry. expiresAt is on the cache's millisecond clock (40 bits: 34 years). The ttl code
+// keeps the entry's own time-to-live so that updateAgeOnGet can restart it: ttls below
+// 2^22 ms (70 minutes) exactly, longer ones in units of 1024 ms (rounded up; ttls are
+// limited to kMaxCacheTtl, about 49.7 days). One word of state per entry: 8 bytes.
 //
 // SlabChargeValue is the inner policy of 'any' values in a cache: one 64-bit word holding
 // the façade's slab index (low 32 bits) and the entry's byte charge from sizeOf (high 32
@@ -29,20 +31,42 @@
 namespace gomap {
 
 constexpr uint64_t kCacheReferencedBit = uint64_t{1} << 63;
-constexpr uint64_t kCacheExpiryMask = kCacheReferencedBit - 1;
-constexpr uint64_t kMaxCacheTtl = 0xffffffffull;  // ms (u32 ttl field)
-constexpr size_t kCacheStateSize = 8 + 4;
+constexpr unsigned kCacheExpiryBits = 40;
+constexpr uint64_t kCacheExpiryMask = (uint64_t{1} << kCacheExpiryBits) - 1;
+constexpr uint64_t kCacheTtlField = ~kCacheReferencedBit & ~kCacheExpiryMask;
+constexpr uint64_t kMaxCacheTtl = 0xffffffffull;  // ms
+constexpr size_t kCacheStateSize = 8;
+
+namespace cache_ttl {
+constexpr unsigned kAmountBits = 22;
+constexpr uint64_t kCoarseFlag = uint64_t{1} << kAmountBits;  // amount is in kCoarseMs units
+constexpr uint64_t kAmountMask = kCoarseFlag - 1;
+constexpr unsigned kCoarseShift = 10;  // 1024 ms
+// The ttl code of `ttl` ms (<= kMaxCacheTtl), placed in the state's ttl field.
+inline uint64_t encode(uint64_t ttl) {
+  uint64_t code = ttl;
+  if (ttl > kAmountMask) {
+    uint64_t coarse = (ttl + (uint64_t{1} << kCoarseShift) - 1) >> kCoarseShift;
+    if (coarse > kAmountMask) coarse = kAmountMask;
+    code = kCoarseFlag | coarse;
+  }
+  return code << kCacheExpiryBits;
+}
+// The ttl (ms) a state word carries.
+inline uint64_t decode(uint64_t state) {
+  uint64_t code = (state & kCacheTtlField) >> kCacheExpiryBits;
+  return (code & kCoarseFlag) != 0 ? (code & kAmountMask) << kCoarseShift : code;
+}
+}  // namespace cache_ttl
 
 template <class Inner>
 struct CacheSlot {
   struct View {
-    uint64_t state = 0;  // referenced bit | expiresAt
-    uint32_t ttl = 0;    // ms, 0: no expiry
+    uint64_t state = 0;  // referenced bit | ttl code | expiresAt
     typename Inner::View value{};
   };
   struct Encoded {
     uint64_t state;
-    uint32_t ttl;
     typename Inner::Encoded inner;
   };
   static constexpr size_t kSlotSize = kCacheStateSize + Inner::kSlotSize;
@@ -50,19 +74,16 @@ struct CacheSlot {
   static View load(const uint8_t* slot) {
     View v;
     std::memcpy(&v.state, slot, 8);
-    std::memcpy(&v.ttl, slot + 8, 4);
     v.value = Inner::load(slot + kCacheStateSize);
     return v;
   }
   static bool encode(const View& v, MemoryAccount& account, Encoded* out) {
     out->state = v.state;
-    out->ttl = v.ttl;
     return Inner::encode(v.value, account, &out->inner);
   }
   static void discard(Encoded& e, MemoryAccount& account) { Inner::discard(e.inner, account); }
   static void write(uint8_t* slot, const Encoded& e) {
     std::memcpy(slot, &e.state, 8);
-    std::memcpy(slot + 8, &e.ttl, 4);
     Inner::write(slot + kCacheStateSize, e.inner);
   }
   static BlobBox* ownedBox(const uint8_t* slot) { return Inner::ownedBox(slot + kCacheStateSize); }
@@ -74,11 +95,6 @@ struct CacheSlot {
     return s;
   }
   static void setState(uint8_t* slot, uint64_t s) { std::memcpy(slot, &s, 8); }
-  static uint32_t ttl(const uint8_t* slot) {
-    uint32_t t;
-    std::memcpy(&t, slot + 8, 4);
-    return t;
-  }
   static typename Inner::View value(const uint8_t* slot) { return Inner::load(slot + kCacheStateSize); }
 };
 

@@ -157,6 +157,28 @@ TEST(CacheCore, UpdateAgeOnGetRestartsTheEntryTtl) {
   EXPECT_FALSE(c.get(1, 400 + 50, nullptr));
 }
 
+TEST(CacheCore, LongTtlsRestartWithinASecond) {
+  // ttls of 2^22 ms and more are kept in 1024 ms units: a restart is never shorter than
+  // the ttl and at most 1023 ms longer.
+  CacheLimits l;
+  l.updateAgeOnGet = true;
+  U64Cache c(seeded(), l);
+  const uint64_t kTtl = (uint64_t{1} << 23) + 5;
+  put(c, 1, 1, 1000, kTtl);
+  put(c, 2, 2, 1000, kMaxCacheTtl);
+  ASSERT_TRUE(c.get(1, 2000, nullptr));
+  ASSERT_TRUE(c.get(2, 2000, nullptr));
+  uint64_t rem = 0;
+  bool never = true;
+  ASSERT_TRUE(c.remainingTtl(1, 2000, &rem, &never));
+  EXPECT_FALSE(never);
+  EXPECT_GE(rem, kTtl);
+  EXPECT_LT(rem, kTtl + 1024);
+  ASSERT_TRUE(c.remainingTtl(2, 2000, &rem, &never));
+  EXPECT_GE(rem, kMaxCacheTtl - 1023);
+  EXPECT_LT(rem, kMaxCacheTtl + 1024);
+}
+
 TEST(CacheCore, ExpiredEntriesGoBeforeLiveOnes) {
   U64Sink sink;
   U64Cache c(seeded(), maxEntries(200), &sink);
