@@ -3,7 +3,8 @@
 //   mode 'memory': bytes per entry of a cache of max n filled with n "user:" + i keys and
 //                  number values: JS heap growth after full GCs, plus the native bytes of
 //                  a GoCache (stats().nativeBytes).
-//   mode 'churn':  a cache of max n under churn (1.5 n distinct f64 keys): did it hold,
+//   mode 'churn':  a cache of max n under churn (1.5 n distinct keys, numbers or
+//                  "user:" + i strings with keys: 'string'): did it hold,
 //                  its size at the end, seconds taken (or the error it threw).
 
 import { childMain } from '../lib/child.mjs';
@@ -27,19 +28,20 @@ async function factory(name) {
   return c.create;
 }
 
-childMain(async ({ name, n, mode }) => {
+childMain(async ({ name, n, mode, keys = 'f64' }) => {
   await loadGoMap();
   const create = await factory(name);
   if (mode === 'churn') {
     const c = create(n);
     const t0 = process.hrtime.bigint();
     try {
-      for (let i = 0; i < 1.5 * n; i++) c.set(i, i + 0.5);
+      if (keys === 'string') for (let i = 0; i < 1.5 * n; i++) c.set('user:' + i, i + 0.5);
+      else for (let i = 0; i < 1.5 * n; i++) c.set(i, i + 0.5);
     } catch (err) {
       return { name, n, error: `${err?.name}: ${err?.message}` };
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { name, n, size: c.size, seconds };
+    return { name, n, keys, size: c.size, seconds };
   }
   create(16).set('warm', 1); // load and initialise everything before the baseline
   const before = settle();

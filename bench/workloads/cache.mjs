@@ -230,13 +230,19 @@ export async function runCacheMemory({ n, names, log }) {
 
 export async function runChurn10M({ log }) {
   const rows = [];
-  for (const name of ['GoCache f64→f64', 'lru-cache']) {
+  const runs = [
+    ['GoCache f64→f64', 'f64'],
+    ['lru-cache', 'f64'],
+    ['GoCache string→f64', 'string'],
+    ['lru-cache', 'string'],
+  ];
+  for (const [name, keys] of runs) {
     try {
-      rows.push(await runChild('cache-memory.mjs', { name, n: 10_000_000, mode: 'churn' }, { execArgv: ['--expose-gc', '--max-old-space-size=8192'], timeoutMs: 1_200_000 }));
+      rows.push(await runChild('cache-memory.mjs', { name, n: 10_000_000, mode: 'churn', keys }, { execArgv: ['--expose-gc', '--max-old-space-size=8192'], timeoutMs: 1_200_000 }));
     } catch (err) {
-      rows.push({ name, n: 10_000_000, error: String(err?.message ?? err).split('\n')[0] });
+      rows.push({ name, keys, n: 10_000_000, error: String(err?.message ?? err).split('\n')[0] });
     }
-    log?.(`  10M churn ${name}: ${rows.at(-1).error ?? `${rows.at(-1).seconds?.toFixed(1)} s, size ${rows.at(-1).size}`}`);
+    log?.(`  10M churn ${name} (${keys} keys): ${rows.at(-1).error ?? `${rows.at(-1).seconds?.toFixed(1)} s, size ${rows.at(-1).size}`}`);
   }
   return rows;
 }
@@ -289,8 +295,8 @@ export function renderCache(cache) {
   }
   if (cache.churn?.length) {
     parts.push('A cache of max 10,000,000 under churn (15M distinct keys inserted):', '');
-    parts.push(markdownTable(['cache', 'result', 'size at end', 'seconds'],
-      cache.churn.map((r) => [r.name, r.error ?? 'held', r.size ?? '—', r.seconds?.toFixed(1) ?? '—']), 'llrr'), '');
+    parts.push(markdownTable(['cache', 'keys', 'result', 'size at end', 'seconds'],
+      cache.churn.map((r) => [r.name, r.keys ?? 'f64', r.error ?? 'held', r.size ?? '—', r.seconds?.toFixed(1) ?? '—']), 'lllrr'), '');
   }
   return parts.join('\n');
 }
