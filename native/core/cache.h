@@ -33,6 +33,11 @@
 // If the index cannot be allocated, the cache falls back to sweeping buckets in order
 // (expired-first then holds within the buckets eviction visits).
 //
+// Table size. Go doubles a table at 6.5 entries per bucket, so a full cache would often
+// sit at 3.3-4 entries per bucket. A cache with an entry limit caps its table at the
+// size whose slots hold max entries (kMaxLoadPerBucket per bucket): for the last ~20 % of
+// its budget it grows overflow chains instead of doubling (GoMap::limitGrowth).
+//
 // Reporting. Every removal (evict, expire, delete, set, clear) is reported to the
 // RemovalSink, if any, before the slot is freed: the binding copies the key and value and
 // hands the batch to JavaScript after the call (onEvict runs in JS, never from the core).
@@ -97,6 +102,9 @@ namespace cache_detail {
 constexpr uint64_t kSweepBucketsPerWrite = 2;
 // The hand clears every bit in one revolution: two revolutions always find a victim.
 constexpr uint64_t kMaxRevolutions = 2;
+// Entries per bucket at which a cache with an entry limit stops doubling its table (Go
+// doubles at 6.5; a bucket has 8 slots, so this keeps chains to ~1.5 buckets on average).
+constexpr uint64_t kMaxLoadPerBucket = 8;
 // Passed as ttl to set(): use the cache's default ttl.
 constexpr uint64_t kDefaultTtl = ~uint64_t{0};
 }  // namespace cache_detail
@@ -112,7 +120,19 @@ class Cache {
   using Iterator = typename Table::Iterator;
 
   Cache(const MapOptions& options, const CacheLimits& limits, Sink* sink = nullptr)
-      : table_(options), limits_(limits), sink_(sink) {}
+      : table_(options), limits_(limits), sink_(sink) {
+    // With an entry limit, the table stops doubling once its slots could hold every
+    // entry (max + 1 during a set): up to kMaxLoadPerBucket entries per bucket, in overflow
+    // chains past Go's 6.5, instead of a table twice as big for the last entries.
+    if (limits.maxEntries != 0) {
+      unsigned b = 0;
+      while (b < map_detail::kMaxB &&
+             (uint64_t{cache_detail::kMaxLoadPerBucket} << b) < limits.maxEntries + 1) {
+        ++b;
+      }
+      table_.limitGrowth(b);
+    }
+  }
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
 

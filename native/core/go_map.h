@@ -230,6 +230,10 @@ class GoMap {
   uint64_t bucketCount() const { return buckets_ == nullptr ? 0 : map_detail::bucketShift(B_); }
   // The bucket of the current array that `key` belongs to.
   uint64_t bucketOf(const KeyView& key) const { return hashOf(key) & map_detail::bucketMask(B_); }
+  // Never doubles past 2^maxB buckets: beyond that load, overflow chains take the extra
+  // entries (same-size grows still compact them). For a cache whose entry limit is known,
+  // so that the table does not double for the last few entries of its budget.
+  void limitGrowth(unsigned maxB) { growthLimitB_ = maxB; }
   // What visitBucket's callback asks for a slot.
   enum class SlotAction : uint8_t { kKeep, kRemove };
   // Calls fn(position, keySlot, valueSlot) -> SlotAction for each live slot of bucket
@@ -366,6 +370,7 @@ class GoMap {
   uint64_t noverflow_ = 0;     // overflow buckets of buckets_
   uint64_t oldNoverflow_ = 0;  // overflow buckets of oldbuckets_
   uint64_t grows_ = 0, sameSizeGrows_ = 0, shrinks_ = 0;
+  unsigned growthLimitB_ = map_detail::kMaxB;  // limitGrowth(); kMaxB: no limit
   uint8_t* spare_ = nullptr;  // free overflow buckets, linked through their overflow field
   size_t spareCount_ = 0;
   Iterator* iterators_ = nullptr;  // live iterators (intrusive list)
@@ -775,7 +780,7 @@ void GoMap<K, V>::finishGrow() {
 // Returns false if the new array cannot be allocated; the map is then unchanged.
 template <class K, class V>
 bool GoMap<K, V>::hashGrow() {
-  bool bigger = map_detail::overLoadFactor(count_ + 1, B_);
+  bool bigger = map_detail::overLoadFactor(count_ + 1, B_) && B_ < growthLimitB_;
   Array* fresh = newArray(bigger ? B_ + 1 : B_);
   if (fresh == nullptr) return false;
   noteGrowForIterators();
@@ -843,7 +848,7 @@ again:
   }
 notFound:
   // Did not find the key: add it, growing first if the table is full.
-  if (!growing() && (overLoadFactor(count_ + 1, B_) || tooManyOverflowBuckets(noverflow_, B_))) {
+  if (!growing() && ((overLoadFactor(count_ + 1, B_) && B_ < growthLimitB_) || tooManyOverflowBuckets(noverflow_, B_))) {
     if (hashGrow()) goto again;
     // No memory to grow: the table stays valid, just fuller; insert without growing.
   }

@@ -75,6 +75,19 @@ TEST(CacheCore, NeverMoreThanMaxEntries) {
   EXPECT_EQ(v, 19998u);
 }
 
+TEST(CacheCore, AFullCacheDoesNotDoubleItsTableForTheLastEntries) {
+  // 120000 entries: Go would double to 2^15 buckets at 6.5 per bucket (106496); the cache
+  // stays at 2^14 buckets (8 slots each = 131072 >= 120001).
+  U64Cache c(seeded(), maxEntries(120000));
+  for (uint64_t i = 0; i < 300000; ++i) put(c, i, i);
+  EXPECT_EQ(c.size(), 120000u);
+  EXPECT_EQ(c.table().stats().B, 14u);
+  // Every live key is still found.
+  uint64_t found = 0;
+  for (uint64_t i = 0; i < 300000; ++i) found += c.peek(i, 1, nullptr) ? 1 : 0;
+  EXPECT_EQ(found, 120000u);
+}
+
 TEST(CacheCore, ReferencedEntriesSurviveAScan) {
   // CLOCK: entries read since the hand last passed get a second chance, so a hot set that
   // is read between inserts outlives a stream of one-time keys.
