@@ -43,9 +43,10 @@
 // hands the batch to JavaScript after the call (onEvict runs in JS, never from the core).
 //
 // Admission. A set of a new key that forces an eviction asks Admission whether the
-// candidate may displace the victim (TinyLFU with a count-min sketch plugs in here, as in
-// Caffeine); every read reports the key's hash to Admission::recordAccess. AdmitAll, the
-// default, admits everything and costs nothing (kEnabled = false skips the hashing).
+// candidate may displace the victim CLOCK picked (TinyLFU with a count-min sketch plugs in
+// here, as in Caffeine); if not, the candidate itself is evicted and the victim stays.
+// Every get and set reports the key's hash to Admission::recordAccess. AdmitAll, the
+// default, admits everything and compiles to nothing (kEnabled = false).
 #pragma once
 
 #include <cstddef>
@@ -198,7 +199,8 @@ class Cache {
     if (eraseFor(key, RemovalReason::kExpire)) ++stats_.expirations;
   }
   // Evicts until within limits; never evicts the slot `keep` (the entry just written).
-  void enforceLimits(const uint8_t* keep, uint64_t now);
+  // `candidate`: the key just inserted (null for an overwrite), which Admission may refuse.
+  void enforceLimits(const uint8_t* keep, const KeyView* candidate, uint64_t now);
   void sweep(uint64_t now, uint64_t buckets);
   // Removes the expired entries of one bucket and sets its index bound exactly.
   void purgeBucket(uint64_t bucket, uint64_t now);
@@ -268,7 +270,7 @@ Status Cache<K, V, A>::set(const KeyView& key, const ValueView& value, uint64_t 
   if (anyExpiry_) sweep(now, cache_detail::kSweepBucketsPerWrite);
   // Removals never move a slot, and the sweep cannot take the fresh entry (it expires
   // after now, or never): `where` still names it.
-  if (overLimits()) enforceLimits(where, now);
+  if (overLimits()) enforceLimits(where, inserted ? &key : nullptr, now);
   return Status::kOk;
 }
 
@@ -395,7 +397,8 @@ void Cache<K, V, A>::purgeExpired(uint64_t now) {
 }
 
 template <class K, class V, class A>
-void Cache<K, V, A>::enforceLimits(const uint8_t* keep, uint64_t now) {
+void Cache<K, V, A>::enforceLimits(const uint8_t* keep, const KeyView* candidate, uint64_t now) {
+  bool refused = false;  // Admission turned the candidate away
   // The hand is a (bucket, position-in-chain) pair: it stays in a bucket until it has
   // passed every slot there, so each slot gets its second chance once per revolution.
   // Two revolutions clear and then find every bit.
@@ -429,16 +432,30 @@ void Cache<K, V, A>::enforceLimits(const uint8_t* keep, uint64_t now) {
         return Table::SlotAction::kKeep;
       }
       if constexpr (A::kEnabled) {
-        if (keep != nullptr) {
-          // TinyLFU's question: is the newcomer more valuable than this victim? (A
-          // rejected candidate would be removed instead; wired when a sketch exists.)
-          (void)admission_.admit(0, K::hash(K::load(k), 0));
+        // TinyLFU's question: is the newcomer worth more than this victim? If not, the
+        // newcomer goes instead (below) and the victim stays.
+        if (candidate != nullptr && !refused &&
+            !admission_.admit(K::hash(*candidate, 0), K::hash(K::load(k), 0))) {
+          refused = true;
+          stopped = true;
+          return Table::SlotAction::kKeep;
         }
       }
       report(k, v, RemovalReason::kEvict);
       ++stats_.evictions;
       return Table::SlotAction::kRemove;
     });
+    if (refused) {
+      // The candidate is evicted in place of the victim Admission preferred to keep.
+      table_.erase(*candidate, [&](const typename Slot::View& v) {
+        bytes_ -= chargeOf(*candidate, v.value);
+        if (sink_ != nullptr) sink_->removed(*candidate, v.value, RemovalReason::kEvict);
+      });
+      ++stats_.evictions;
+      keep = nullptr;
+      candidate = nullptr;
+      continue;
+    }
     if (!stopped) {
       if (!overLimits()) {
         // Satisfied by the bucket's last slot: the next eviction resumes after it.

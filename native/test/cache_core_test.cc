@@ -297,6 +297,28 @@ TEST(CacheCore, ByteAccountingAndMaxBytes) {
   EXPECT_EQ(c.bytes(), 0u);
 }
 
+// An admission policy that refuses every newcomer and counts what it saw.
+struct RefuseAll {
+  static constexpr bool kEnabled = true;
+  uint64_t accesses = 0;
+  void recordAccess(uint64_t) { ++accesses; }
+  bool admit(uint64_t, uint64_t) { return false; }
+};
+
+TEST(CacheCore, AdmissionCanTurnANewcomerAway) {
+  Cache<Word64Key, Word64Value, RefuseAll> c(seeded(), maxEntries(10));
+  SetOutcome o;
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_EQ(c.set(i, i, 1, kDefault, &o), Status::kOk);
+  for (uint64_t i = 100; i < 120; ++i) {
+    ASSERT_EQ(c.set(i, i, 1, kDefault, &o), Status::kOk);
+    ASSERT_EQ(c.size(), 10u);
+    EXPECT_FALSE(c.peek(i, 1, nullptr));
+  }
+  for (uint64_t i = 0; i < 10; ++i) EXPECT_TRUE(c.peek(i, 1, nullptr)) << i;
+  EXPECT_EQ(c.stats().evictions, 20u);
+  EXPECT_EQ(c.bytes(), 160u);
+}
+
 TEST(CacheCore, ReportsEveryReason) {
   U64Sink sink;
   CacheLimits l;
