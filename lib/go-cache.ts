@@ -413,6 +413,7 @@ export class GoCache<K = unknown, V = unknown> {
         this.#drain(null, undefined);
       } else {
         if (cacheIo[IO_PENDING] !== 0) cb.cacheDrain(h);
+        cacheIo[IO_INLINE] = 0;
         this.#ids?.clear();
         this.#slab?.clear();
       }
