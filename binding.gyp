@@ -26,6 +26,8 @@
       'native/addon/sync_registry.cc',
       'native/addon/sync_codec.cc',
       'native/addon/testing.cc',
+      'native/addon/cache_factory.cc',
+      'native/addon/cache_functions.cc',
     ],
   },
   'targets': [

@@ -21,6 +21,7 @@ import { renderEngines, runEngines } from './workloads/engines.mjs';
 import { runOpsScenario } from './workloads/ops.mjs';
 import { runSync } from './workloads/sync.mjs';
 import { renderFlood, runFlood } from './workloads/flood.mjs';
+import { renderCache, runCacheSection } from './workloads/cache.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -105,6 +106,7 @@ async function main() {
     results.notes.push(...r.notes);
     return r;
   });
+  if (!standIn) await section(results, 'cache', () => runCacheSection({ options, log }));
   checkPermutations(results);
 
   results.options.sections = [...options.sections];
@@ -117,6 +119,7 @@ ${renderFlood(results.flood)}
   if (results.wasm) report += `
 
 ${renderEngines(results.wasm)}`;
+  if (results.cache) report += `\n${renderCache(results.cache)}`;
   mkdirSync(dirname(`${RESULTS_DIR}${options.out}.md`), { recursive: true });
   writeFileSync(`${RESULTS_DIR}${options.out}.md`, report + '\n');
   writeFileSync(`${RESULTS_DIR}${options.out}.json`, JSON.stringify(results, null, 2) + '\n');

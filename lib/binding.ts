@@ -142,3 +142,58 @@ export interface NativeBinding {
   /** Maps and iterators this thread's addon instance holds (for tests). */
   liveHandles(): { maps: number; iterators: number };
 }
+
+/** A native cache handle (0: closed). */
+export type CacheHandle = number;
+
+/** What `cacheStats` returns. */
+export interface NativeCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  expirations: number;
+  size: number;
+  bytes: number;
+  /** Native bytes of the cache's table (slots, overflow, out-of-line keys and values). */
+  tableBytes: number;
+}
+
+/**
+ * The cache functions of the addon (native/addon/cache_functions.cc), used by GoCache.
+ * Removed entries are queued natively when the cache was created with a report mode;
+ * cell 0 of {@link CacheBinding.cacheIo} holds how many wait after each call, and
+ * `cacheDrain` returns them as `[reason, key, value, ...]` (0 evict, 1 expire, 2 delete,
+ * 3 set). In report mode 2, up to 32 of them come inline instead: cell 1 holds their
+ * count and cells 2.. pairs (slab index or -1, identity id to forget or 0).
+ */
+export interface CacheBinding {
+  readonly cacheIo: ArrayBuffer;
+  cacheCreate(
+    keyKind: KeyKind,
+    valueKind: NativeValueKind,
+    max: number,
+    maxBytes: number,
+    ttl: number,
+    updateAgeOnGet: boolean,
+    /** 0: no removal reports; 1: drained with cacheDrain; 2: inline in cacheIo when they fit. */
+    reportMode: number,
+    seed?: bigint,
+  ): CacheHandle;
+  cacheClose(h: CacheHandle): boolean;
+  /** ttl -1: the cache's default. Returns 0 inserted, 1 replaced, 2 refused. */
+  cacheSet(h: CacheHandle, key: unknown, value: unknown, ttl: number, charge: number, refId?: number): number;
+  cacheGet(h: CacheHandle, key: unknown, refId?: number): unknown;
+  cachePeek(h: CacheHandle, key: unknown, refId?: number): unknown;
+  cacheHas(h: CacheHandle, key: unknown, refId?: number): boolean;
+  cacheDelete(h: CacheHandle, key: unknown, refId?: number): boolean;
+  cacheRemainingTtl(h: CacheHandle, key: unknown, refId?: number): number;
+  cacheEntries(h: CacheHandle, keysOnly: boolean): unknown[];
+  cacheDrain(h: CacheHandle): unknown[];
+  cacheClear(h: CacheHandle): void;
+  cachePurge(h: CacheHandle): void;
+  cacheStats(h: CacheHandle): NativeCacheStats;
+  cacheSize(h: CacheHandle): number;
+  /** A manual clock (ms >= 1) for deterministic benchmarks; 0: the monotonic clock. */
+  cacheSetTime(h: CacheHandle, ms: number): void;
+  cacheLive(): number;
+}

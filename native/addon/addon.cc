@@ -24,9 +24,12 @@
 //                     and EBR record, sync_registry.* the process-global map registry,
 //                     sync_codec.h SyncMap keys / values <-> blobs
 //   testing.*         `__testing` (allocation-failure hooks), only with GOMAP_TESTING=1
+//   cache_*           GoCache: cache_functions.cc (its exported calls and registry),
+//                     cache_binding.h (TypedCache over the core Cache), cache_factory.cc
 #include <napi.h>
 
 #include "addon_state.h"
+#include "cache_functions.h"
 #include "functions.h"
 #include "sync_functions.h"
 #include "testing.h"
@@ -49,6 +52,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::testingRequested() && gomap::addon::defineTestingFunctions(env, exports) != napi_ok) {
     NAPI_THROW(Napi::Error::New(env, "gomap: could not define the test-only functions"), exports);
+  }
+  if (gomap::addon::defineCacheFunctions(env, exports) != napi_ok) {
+    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's cache functions"), exports);
   }
   return exports;
 }

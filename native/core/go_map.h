@@ -40,6 +40,11 @@
 // counted (the map and each iterator on them), and out-of-line keys (BlobBox) removed
 // while an iterator might read evacuated slots are freed when that iterator ends.
 //
+// Cache hooks (used by cache.h, unused by GoMap's own callers): findValue() gives a value
+// slot to update in place, setLocated() says where a value landed, and visitBucket() walks
+// one bucket's live slots as lookups see them and removes the ones its callback picks, at
+// their position, without growth work (so it never allocates and never moves a slot).
+//
 // Beyond Go: shrink() rebuilds to the smallest table that fits; reserve(n) grows at once;
 // stats() exposes the table's shape; allocation failure is returned, never thrown, and
 // leaves the map exactly as it was; a test-only hash override forces collisions.
@@ -210,6 +215,37 @@ class GoMap {
   // Rebuilds to the smallest table that holds the current entries.
   Status shrink();
 
+  // --- hooks for a cache built on the table (native/core/cache.h) ---------------------
+  // Nothing below changes what the operations above do; a cache uses them to keep per-slot
+  // state (recency, expiry) in its value slots and to evict at a bucket position.
+
+  // The value slot of `key`, writable in place (the slot's bytes must keep a valid V image),
+  // or null when absent. Valid until the map is next mutated.
+  uint8_t* findValue(const KeyView& key) { return findValueSlot(key, hashOf(key)); }
+  // set() that also returns where the value now sits (valid until the next mutation).
+  Status setLocated(const KeyView& key, const ValueView& value, bool* inserted, uint8_t** valueSlotOut) {
+    return upsert(key, value, true, nullptr, inserted, valueSlotOut);
+  }
+  // Buckets of the current array (0 before the first insert).
+  uint64_t bucketCount() const { return buckets_ == nullptr ? 0 : map_detail::bucketShift(B_); }
+  // The bucket of the current array that `key` belongs to.
+  uint64_t bucketOf(const KeyView& key) const { return hashOf(key) & map_detail::bucketMask(B_); }
+  // Never doubles past 2^maxB buckets: beyond that load, overflow chains take the extra
+  // entries (same-size grows still compact them). For a cache whose entry limit is known,
+  // so that the table does not double for the last few entries of its budget.
+  void limitGrowth(unsigned maxB) { growthLimitB_ = maxB; }
+  // What visitBucket's callback asks for a slot.
+  enum class SlotAction : uint8_t { kKeep, kRemove };
+  // Calls fn(position, keySlot, valueSlot) -> SlotAction for each live slot of bucket
+  // `index` of the current array, as lookups see it: while that bucket's old bucket is not
+  // evacuated yet, the old bucket's chain instead (all of it). position is the slot's
+  // place in the chain (8 * bucket-in-chain + slot), stable while nothing grows. kRemove
+  // removes the slot (its key and value freed, no growth work: removal never allocates and
+  // never moves other slots). The callback must not touch the map otherwise. Returns the
+  // number of live slots visited.
+  template <class F>
+  size_t visitBucket(uint64_t index, F&& fn);
+
  private:
   using Array = map_detail::BucketArray;
   struct Destination {
@@ -300,7 +336,10 @@ class GoMap {
   void flushDeferred();
 
   // --- mutation --------------------------------------------------------------------------
-  Status upsert(const KeyView& key, const ValueView& value, bool overwrite, ValueView* current, bool* inserted);
+  Status upsert(const KeyView& key, const ValueView& value, bool overwrite, ValueView* current, bool* inserted,
+                uint8_t** valueSlotOut = nullptr);
+  // Removes the live slot i of bucket b, in the chain that starts at origin (erase's tail).
+  void removeAt(uint8_t* origin, uint8_t* b, size_t i);
   // Spare buckets needed to evacuate the old bucket of `bucket` and the one at nevacuate_.
   size_t spareNeededForGrowWork(uint64_t bucket) const;
   // Spare buckets needed to evacuate one old bucket (0 if it is evacuated already).
@@ -331,6 +370,7 @@ class GoMap {
   uint64_t noverflow_ = 0;     // overflow buckets of buckets_
   uint64_t oldNoverflow_ = 0;  // overflow buckets of oldbuckets_
   uint64_t grows_ = 0, sameSizeGrows_ = 0, shrinks_ = 0;
+  unsigned growthLimitB_ = map_detail::kMaxB;  // limitGrowth(); kMaxB: no limit
   uint8_t* spare_ = nullptr;  // free overflow buckets, linked through their overflow field
   size_t spareCount_ = 0;
   Iterator* iterators_ = nullptr;  // live iterators (intrusive list)
@@ -740,7 +780,7 @@ void GoMap<K, V>::finishGrow() {
 // Returns false if the new array cannot be allocated; the map is then unchanged.
 template <class K, class V>
 bool GoMap<K, V>::hashGrow() {
-  bool bigger = map_detail::overLoadFactor(count_ + 1, B_);
+  bool bigger = map_detail::overLoadFactor(count_ + 1, B_) && B_ < growthLimitB_;
   Array* fresh = newArray(bigger ? B_ + 1 : B_);
   if (fresh == nullptr) return false;
   noteGrowForIterators();
@@ -759,7 +799,7 @@ bool GoMap<K, V>::hashGrow() {
 
 template <class K, class V>
 Status GoMap<K, V>::upsert(const KeyView& key, const ValueView& value, bool overwrite, ValueView* current,
-                           bool* inserted) {
+                           bool* inserted, uint8_t** valueSlotOut) {
   using namespace map_detail;
   const uint64_t hash = hashOf(key);
   const uint8_t top = topHash(hash);
@@ -799,6 +839,7 @@ again:
       }
       if (current != nullptr) *current = V::load(v);
       if (inserted != nullptr) *inserted = false;
+      if (valueSlotOut != nullptr) *valueSlotOut = v;
       return Status::kOk;
     }
     uint8_t* ovf = overflowOf(b);
@@ -807,7 +848,7 @@ again:
   }
 notFound:
   // Did not find the key: add it, growing first if the table is full.
-  if (!growing() && (overLoadFactor(count_ + 1, B_) || tooManyOverflowBuckets(noverflow_, B_))) {
+  if (!growing() && ((overLoadFactor(count_ + 1, B_) && B_ < growthLimitB_) || tooManyOverflowBuckets(noverflow_, B_))) {
     if (hashGrow()) goto again;
     // No memory to grow: the table stays valid, just fuller; insert without growing.
   }
@@ -830,6 +871,7 @@ notFound:
   ++count_;
   if (current != nullptr) *current = V::load(valueSlot(insertBucket, insertIndex));
   if (inserted != nullptr) *inserted = true;
+  if (valueSlotOut != nullptr) *valueSlotOut = valueSlot(insertBucket, insertIndex);
   return Status::kOk;
 }
 
@@ -853,36 +895,67 @@ bool GoMap<K, V>::erase(const KeyView& key, F&& onRemoved) {
       }
       uint8_t* k = keySlot(b, i);
       if (!K::equals(k, key)) continue;
-      uint8_t* v = valueSlot(b, i);
-      onRemoved(V::load(v));
-      releaseKeySlot(k);
-      releaseValueSlot(v);
-      b[i] = kEmptyOne;
-      // If the chain now ends in a run of kEmptyOne, turn that run into kEmptyRest so
-      // lookups stop early.
-      uint8_t* next = overflowOf(b);
-      bool lastInChain = (i == kBucketCount - 1) ? (next == nullptr || next[0] == kEmptyRest)
-                                                  : (b[i + 1] == kEmptyRest);
-      if (lastInChain) {
-        for (;;) {
-          b[i] = kEmptyRest;
-          if (i == 0) {
-            if (b == origin) break;  // start of the chain
-            uint8_t* c = b;
-            for (b = origin; overflowOf(b) != c; b = overflowOf(b)) {
-            }
-            i = kBucketCount - 1;
-          } else {
-            --i;
-          }
-          if (b[i] != kEmptyOne) break;
-        }
-      }
-      if (--count_ == 0) reseed();  // makes repeated collision attacks harder
+      onRemoved(V::load(valueSlot(b, i)));
+      removeAt(origin, b, i);
       return true;
     }
   }
   return false;
+}
+
+template <class K, class V>
+void GoMap<K, V>::removeAt(uint8_t* origin, uint8_t* b, size_t i) {
+  using namespace map_detail;
+  releaseKeySlot(keySlot(b, i));
+  releaseValueSlot(valueSlot(b, i));
+  b[i] = kEmptyOne;
+  // If the chain now ends in a run of kEmptyOne, turn that run into kEmptyRest so
+  // lookups stop early.
+  uint8_t* next = overflowOf(b);
+  bool lastInChain = (i == kBucketCount - 1) ? (next == nullptr || next[0] == kEmptyRest)
+                                              : (b[i + 1] == kEmptyRest);
+  if (lastInChain) {
+    for (;;) {
+      b[i] = kEmptyRest;
+      if (i == 0) {
+        if (b == origin) break;  // start of the chain
+        uint8_t* c = b;
+        for (b = origin; overflowOf(b) != c; b = overflowOf(b)) {
+        }
+        i = kBucketCount - 1;
+      } else {
+        --i;
+      }
+      if (b[i] != kEmptyOne) break;
+    }
+  }
+  if (--count_ == 0) reseed();  // makes repeated collision attacks harder
+}
+
+template <class K, class V>
+template <class F>
+size_t GoMap<K, V>::visitBucket(uint64_t index, F&& fn) {
+  using namespace map_detail;
+  if (buckets_ == nullptr || count_ == 0) return 0;
+  index &= bucketMask(B_);
+  uint8_t* origin = bucketAt(buckets_, index);
+  if (oldbuckets_ != nullptr) {
+    uint8_t* oldb = bucketAt(oldbuckets_, index & (oldBucketCount() - 1));
+    if (!evacuated(oldb)) origin = oldb;
+  }
+  size_t visited = 0;
+  size_t position = 0;
+  for (uint8_t* b = origin; b != nullptr; b = overflowOf(b), position += kBucketCount) {
+    for (size_t i = 0; i < kBucketCount; ++i) {
+      if (b[i] < kMinTopHash) continue;
+      ++visited;
+      if (fn(position + i, keySlot(b, i), valueSlot(b, i)) == SlotAction::kRemove) {
+        removeAt(origin, b, i);
+        if (count_ == 0) return visited;
+      }
+    }
+  }
+  return visited;
 }
 
 template <class K, class V>
