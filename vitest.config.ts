@@ -15,9 +15,9 @@ const ENGINE_FREE = ['test/build-files.test.ts', 'test/wasm-build.test.ts'];
 const WASM_ONLY = ['test/wasm-engine.test.ts'];
 // Features the WebAssembly engine does not have yet (their constructors throw there, see
 // requireNativeEngine in lib/backend.ts): their test files run in the native project only,
-// e.g. 'test/syncmap.*.test.ts'. Each such feature needs a test, in both projects, that
-// the wasm engine refuses it with ERR_GOMAP_NATIVE_ONLY.
-const NATIVE_ONLY: string[] = [];
+// Each such feature has a test, in both projects, that the wasm engine refuses it with
+// ERR_GOMAP_NATIVE_ONLY (test/engine-features.test.ts).
+const NATIVE_ONLY: string[] = ['test/syncmap.*.test.ts', 'test/gocache.*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { binding } from './backend.ts';
+import { binding, requireNativeEngine } from './backend.ts';
 import type { CacheBinding, CacheHandle } from './binding.ts';
 import { isIdentityKey, jsonCodec, ObjectIds, v8Codec, ValueSlab, type ValueCodec } from './codecs.ts';
 import { describeType, ERR_GOMAP_CLOSED, rangeError, typeError, type CodedError } from './errors.ts';
@@ -222,9 +222,11 @@ export class GoCache<K = unknown, V = unknown> {
    *
    * @throws TypeError for unknown or mistyped options, or when none of `max`,
    *   `maxBytes`, `ttl` is given; RangeError for limits out of range; Error when
-   *   `shared: true` (not available yet).
+   *   `shared: true` (not available yet); Error with code `ERR_GOMAP_NATIVE_ONLY` on
+   *   the WebAssembly engine (GoCache needs the native addon for now).
    */
   constructor(options: GoCacheOptions<K, V>) {
+    requireNativeEngine('GoCache'); // ERR_GOMAP_NATIVE_ONLY on the WebAssembly engine
     if (options === null || typeof options !== 'object') {
       throw typeError(`GoCache options must be an object, got ${describeType(options)}`);
     }

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { backend, binding } from './backend.ts';
+import { backend, binding, requireNativeEngine } from './backend.ts';
 import type { MapStats } from './binding.ts';
 import type { KeyKind, ValueKind } from './kinds.ts';
 
@@ -96,6 +96,7 @@ export const syncBinding: SyncBinding | null =
 
 /** The SyncMap functions, or an Error that says this engine cannot share maps. */
 export function requireSyncBinding(): SyncBinding {
+  requireNativeEngine('SyncMap'); // ERR_GOMAP_NATIVE_ONLY on the WebAssembly engine
   if (syncBinding !== null) return syncBinding;
   throw new Error(
     `gomap: SyncMap is not available with the '${backend}' backend of this build ` +

@@ -38,6 +38,7 @@ const EXPECTED_EXPORTS = [
   'gomap_iter_next',
   'gomap_iter_end',
   'gomap_fail_nth_allocation',
+  'gomap_allocation_count',
 ];
 
 interface WasmModuleApi {

@@ -1012,7 +1012,19 @@ export function createWasmBinding(file: string): NativeBinding {
       findMap(h).ptr = 0xffff_fff0; // past the end of linear memory: the next access traps
     },
   };
+  // The addon's `__testing` object (native/addon/testing.h), with the same two functions
+  // and the same rule: present only when GOMAP_TESTING=1 was set before the engine loaded.
+  const testing =
+    process.env.GOMAP_TESTING === '1'
+      ? {
+          __testing: {
+            failNthAllocation: hooks.failNthAllocation,
+            allocationCount: (): number => x.gomap_allocation_count(),
+          },
+        }
+      : {};
   const binding: NativeBinding & { [WASM_TEST_HOOKS]: WasmTestHooks } = {
+    ...testing,
     create,
     io: ioBuffer,
     fastGet,

@@ -71,6 +71,7 @@ export interface WasmExports {
   gomap_iter_next(it: number): number;
   gomap_iter_end(it: number): void;
   gomap_fail_nth_allocation(n: number): void;
+  gomap_allocation_count(): number;
 }
 
 /** Bytes of one Arg (abi.h). */

@@ -187,3 +187,8 @@ GOMAP_EXPORT(gomap_iter_end) void gomap_iter_end(uint32_t it) { delete iterAt(it
 GOMAP_EXPORT(gomap_fail_nth_allocation) void gomap_fail_nth_allocation(double n) {
   gomap::failNthAllocation(static_cast<uint64_t>(n));
 }
+
+// Test hook (core/alloc.h): allocations made so far, as a double (exact below 2^53).
+GOMAP_EXPORT(gomap_allocation_count) double gomap_allocation_count() {
+  return static_cast<double>(gomap::allocationCount());
+}
