@@ -76,6 +76,7 @@
 #include "epoch.h"
 #include "go_map.h"  // MapOptions, map_detail (tophash, load factor, SWAR matching)
 #include "map_stats.h"
+#include "prefetch.h"
 #include "status.h"
 
 namespace gomap {
@@ -349,7 +350,7 @@ void ConcurrentMap::loadMany(ebr::ThreadRecord& rec, const Blob* keys, size_t n,
   uint64_t hashes[kWindow];
   auto prefetch = [this](uint64_t h) {
     const Table* t = table_.load(std::memory_order_acquire);
-    __builtin_prefetch(bucketAt(t, h & maskOf(t)));
+    prefetchForRead(bucketAt(t, h & maskOf(t)));
   };
   const size_t ahead = n < kWindow ? n : kWindow;
   for (size_t j = 0; j < ahead; ++j) {

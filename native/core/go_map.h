@@ -59,6 +59,7 @@
 #include "blob.h"
 #include "hash.h"
 #include "map_stats.h"
+#include "prefetch.h"
 #include "random.h"
 #include "slots.h"
 #include "status.h"
@@ -1157,14 +1158,14 @@ void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* f
   const size_t ahead = n < kWindow ? n : kWindow;
   for (size_t j = 0; j < ahead; ++j) {
     hashes[j] = hashOf(keys[j]);
-    if (count_ != 0) __builtin_prefetch(homeBucket(hashes[j]));
+    if (count_ != 0) prefetchForRead(homeBucket(hashes[j]));
   }
   for (size_t i = 0; i < n; ++i) {
     uint64_t hash = hashes[i % kWindow];
     if (i + kWindow < n) {
       uint64_t h = hashOf(keys[i + kWindow]);
       hashes[i % kWindow] = h;
-      if (count_ != 0) __builtin_prefetch(homeBucket(h));
+      if (count_ != 0) prefetchForRead(homeBucket(h));
     }
     const uint8_t* slot = findValueSlot(keys[i], hash);
     found[i] = slot != nullptr;

@@ -150,12 +150,16 @@ class TypedWasmMap final : public WasmMap {
 
   int32_t getManyWords(const uint64_t* keys, uint32_t n, uint64_t* out, uint8_t* found) override {
     if constexpr (kWords) {
-      for (uint32_t i = 0; i < n; ++i) {
-        Arg k{keys[i], 0, 0, 0, 0};
-        ValueView v;
-        const bool hit = core_.get(KA::read(k), &v);
-        found[i] = hit ? 1 : 0;
-        if (hit) out[i] = v;
+      // The core's getMany (hashes a window ahead and touches the buckets, so misses
+      // overlap), in chunks whose keys are read (f64: folded as SameValueZero) on the stack.
+      constexpr uint32_t kChunk = 256;
+      KeyView chunkKeys[kChunk];
+      bool chunkFound[kChunk];
+      for (uint32_t start = 0; start < n; start += kChunk) {
+        const uint32_t m = n - start < kChunk ? n - start : kChunk;
+        for (uint32_t i = 0; i < m; ++i) chunkKeys[i] = KA::read(Arg{keys[start + i], 0, 0, 0, 0});
+        core_.getMany(chunkKeys, m, out + start, chunkFound);
+        for (uint32_t i = 0; i < m; ++i) found[start + i] = chunkFound[i] ? 1 : 0;
       }
       return 0;
     } else {
