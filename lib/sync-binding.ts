@@ -84,6 +84,11 @@ export interface SyncBinding {
    * retired to epoch reclamation but not freed yet (tests).
    */
   syncLiveHandles(): { views: number; iterators: number; maps: number; retired: number };
+  /**
+   * Tests only, present when the addon was loaded with `GOMAP_TESTING=1`: the `n`-th native
+   * allocation from now fails, in the whole process (0 disarms).
+   */
+  syncTestingFailNthAllocation?(n: number): void;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

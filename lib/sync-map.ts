@@ -357,9 +357,12 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
 
   /**
    * Stores every `[key, value]` pair in one native call (later duplicates win) and returns
-   * this view. Every pair is checked first: a key or value of the wrong kind stores none.
-   * Each entry is stored atomically; other threads may see some entries of the batch
-   * before others.
+   * this view. All or nothing: every pair is checked first (a key or value of the wrong
+   * kind throws `TypeError`, an oversized one `RangeError`), and all the native memory the
+   * batch needs is allocated before the first pair is stored, so a thrown error (also
+   * `RangeError` for memory) leaves the map unchanged. The batch is not atomic for other
+   * threads: each pair is stored atomically, and while the batch is being stored another
+   * thread may see some of its pairs before others.
    */
   setMany(entries: Iterable<readonly [K, V]>): this {
     const s = this.#s;

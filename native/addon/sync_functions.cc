@@ -13,6 +13,7 @@
 #include "sync_functions.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "addon_state.h"
 #include "batch.h"
+#include "core/alloc.h"
 #include "errors.h"
 #include "io_area.h"
 #include "sync_codec.h"
@@ -416,20 +418,11 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   }
   const Blob* k = keyBatch.finish();
   const Blob* v = valueBatch.finish();
-  double inserted = 0;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    bool isNew = false;
-    Status s = view->map->store(*rec, k[i], v[i], &isNew);
-    if (s != Status::kOk && i == 0) return throwStatus(env, s, "setMany");
-    if (s != Status::kOk) {
-      // Each entry is stored on its own: the ones before this one stay.
-      return throwRangeError(env, std::string("SyncMap setMany: ") + statusMessage(s) + " at entry " +
-                                      std::to_string(i) + " of " + std::to_string(keys.size()) + " (the " +
-                                      std::to_string(i) + " entries before it are stored)");
-    }
-    if (isNew) ++inserted;
-  }
-  return numberValue(env, inserted);
+  // All or nothing: the core allocates everything the batch needs before it publishes.
+  uint64_t inserted = 0;
+  Status s = view->map->storeMany(*rec, k, v, keys.size(), &inserted);
+  if (s != Status::kOk) return throwStatus(env, s, "setMany");
+  return numberValue(env, static_cast<double>(inserted));
 }
 
 // syncLoadOrStore(view, key, value) -> the existing value, or undefined when stored
@@ -716,6 +709,21 @@ napi_value LiveHandles(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// syncTestingFailNthAllocation(n) (tests only: defined when GOMAP_TESTING=1 at load): the
+// n-th native allocation from now fails (core/alloc.h failNthAllocation; 0 disarms), in
+// the whole process.
+napi_value TestingFailNthAllocation(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double n = 0;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &n) != napi_ok || !(n >= 0) || n > kMaxSafeInteger) {
+    return throwTypeError(env, "syncTestingFailNthAllocation needs a count >= 0");
+  }
+  failNthAllocation(static_cast<uint64_t>(n));
+  return undefinedValue(env);
+}
+
 }  // namespace
 
 napi_status defineSyncFunctions(napi_env env, napi_value exports) {
@@ -753,6 +761,19 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
       {"syncFastHas", guarded<FastHas>},
       {"syncFastSet", guarded<FastSet>},
   };
+  const char* testing = std::getenv("GOMAP_TESTING");
+  const bool withTestingHooks = testing != nullptr && std::strcmp(testing, "1") == 0;
+  const Entry testingEntries[] = {
+      {"syncTestingFailNthAllocation", guarded<TestingFailNthAllocation>},
+  };
+  for (const Entry& e : testingEntries) {
+    if (!withTestingHooks) break;
+    napi_value fn;
+    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
+    if (status != napi_ok) return status;
+    status = napi_set_named_property(env, exports, e.name, fn);
+    if (status != napi_ok) return status;
+  }
   for (const Entry& e : entries) {
     napi_value fn;
     napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
