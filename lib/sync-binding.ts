@@ -89,6 +89,11 @@ export interface SyncBinding {
    * allocation from now fails, in the whole process (0 disarms).
    */
   syncTestingFailNthAllocation?(n: number): void;
+  /**
+   * Tests only (`GOMAP_TESTING=1`): the external memory V8 counts for this thread's
+   * isolate, as native code reported it.
+   */
+  syncTestingExternalMemory?(): number;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

@@ -208,6 +208,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
     registry.detach(id);
     throw;
   }
+  state->trackMemory(state->findView(view));
   napi_value result;
   napi_create_array_with_length(env, 2, &result);
   napi_set_element(env, result, 0, numberValue(env, view));
@@ -253,6 +254,7 @@ napi_value Attach(napi_env env, napi_callback_info info) {
     registry.detach(id);
     throw;
   }
+  state->trackMemory(state->findView(view));
   return numberValue(env, view);
 }
 
@@ -343,6 +345,7 @@ napi_value Stats(napi_env env, napi_callback_info info) {
   ViewArgs<1> a(env, info);
   if (a.view == nullptr) return nullptr;
   const MapStats s = a.view->map->stats(*a.rec);
+  a.state->trackMemory(a.view);
   napi_value result;
   if (napi_create_object(env, &result) != napi_ok) return nullptr;
   auto put = [&](const char* name, double v) { napi_set_named_property(env, result, name, numberValue(env, v)); };
@@ -374,6 +377,7 @@ napi_value Set(napi_env env, napi_callback_info info) {
   bool inserted = false;
   Status s = view->map->store(*a.rec, key, value, &inserted);
   if (s != Status::kOk) return throwStatus(env, s, "set");
+  a.state->trackMemory(view);
   return boolValue(env, inserted);
 }
 
@@ -384,7 +388,9 @@ napi_value Delete(napi_env env, napi_callback_info info) {
   if (view == nullptr) return nullptr;
   Blob key;
   if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
-  return boolValue(env, view->map->erase(*a.rec, key));
+  const bool deleted = view->map->erase(*a.rec, key);
+  a.state->trackMemory(view);
+  return boolValue(env, deleted);
 }
 
 // syncSetMany(view, keys[], values[]) -> number inserted
@@ -422,6 +428,7 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   uint64_t inserted = 0;
   Status s = view->map->storeMany(*rec, k, v, keys.size(), &inserted);
   if (s != Status::kOk) return throwStatus(env, s, "setMany");
+  state->trackMemory(view);
   return numberValue(env, static_cast<double>(inserted));
 }
 
@@ -438,6 +445,7 @@ napi_value LoadOrStore(napi_env env, napi_callback_info info) {
   const SyncKind kind = view->value;
   Status s = view->map->loadOrStore(*a.rec, key, value, [&](Blob b) { existing = syncBlobToJs(env, kind, b); }, &loaded);
   if (s != Status::kOk) return throwStatus(env, s, "loadOrStore");
+  a.state->trackMemory(view);
   return loaded ? existing : undefinedValue(env);
 }
 
@@ -453,6 +461,7 @@ napi_value LoadAndDelete(napi_env env, napi_callback_info info) {
   if (!view->map->loadAndDelete(*a.rec, key, [&](Blob b) { previous = syncBlobToJs(env, kind, b); })) {
     return undefinedValue(env);
   }
+  a.state->trackMemory(view);
   return previous;
 }
 
@@ -469,6 +478,7 @@ napi_value Swap(napi_env env, napi_callback_info info) {
   const SyncKind kind = view->value;
   Status s = view->map->swap(*a.rec, key, value, [&](Blob b) { previous = syncBlobToJs(env, kind, b); }, &loaded);
   if (s != Status::kOk) return throwStatus(env, s, "swap");
+  a.state->trackMemory(view);
   return loaded ? previous : undefinedValue(env);
 }
 
@@ -484,6 +494,7 @@ napi_value CompareAndSwap(napi_env env, napi_callback_info info) {
   bool swapped = false;
   Status s = view->map->compareAndSwap(*a.rec, key, old, value, &swapped);
   if (s != Status::kOk) return throwStatus(env, s, "compareAndSwap");
+  a.state->trackMemory(view);
   return boolValue(env, swapped);
 }
 
@@ -495,7 +506,9 @@ napi_value CompareAndDelete(napi_env env, napi_callback_info info) {
   Blob key, old;
   if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
   if (!readValue(env, a.state->oldScratch, view, a.argv[2], &old)) return nullptr;
-  return boolValue(env, view->map->compareAndDelete(*a.rec, key, old));
+  const bool deleted = view->map->compareAndDelete(*a.rec, key, old);
+  a.state->trackMemory(view);
+  return boolValue(env, deleted);
 }
 
 // syncClear(view) -> undefined
@@ -503,6 +516,7 @@ napi_value Clear(napi_env env, napi_callback_info info) {
   ViewArgs<1> a(env, info);
   if (a.view == nullptr) return nullptr;
   a.view->map->clear(*a.rec);
+  a.state->trackMemory(a.view);
   return nullptr;
 }
 
@@ -516,6 +530,7 @@ napi_value IterStart(napi_env env, napi_callback_info info) {
   ConcurrentMap::Iterator* it = nullptr;
   Status s = view->map->iterStart(*a.rec, &it);
   if (s != Status::kOk) return throwStatus(env, s, "iterator");
+  a.state->trackMemory(view);
   double handle;
   try {
     handle = a.state->addIterator(view, it);
@@ -688,6 +703,7 @@ napi_value FastSet(napi_env env, napi_callback_info info) {
   bool inserted = false;
   Status s = view->map->store(*a.rec, a.key, value, &inserted);
   if (s != Status::kOk) return throwStatus(env, s, "set");
+  a.state->trackMemory(view);
   ioSetDouble(io, kIoResult, inserted ? 1 : 0);
   return nullptr;
 }
@@ -722,6 +738,15 @@ napi_value TestingFailNthAllocation(napi_env env, napi_callback_info info) {
   }
   failNthAllocation(static_cast<uint64_t>(n));
   return undefinedValue(env);
+}
+
+// syncTestingExternalMemory() -> number (tests only, as above): what this thread's isolate
+// counts as external memory reported by native code (napi_adjust_external_memory by 0).
+napi_value TestingExternalMemory(napi_env env, napi_callback_info info) {
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, nullptr);
+  int64_t total = 0;
+  if (napi_adjust_external_memory(env, 0, &total) != napi_ok) return nullptr;
+  return numberValue(env, static_cast<double>(total));
 }
 
 }  // namespace
@@ -765,6 +790,7 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
   const bool withTestingHooks = testing != nullptr && std::strcmp(testing, "1") == 0;
   const Entry testingEntries[] = {
       {"syncTestingFailNthAllocation", guarded<TestingFailNthAllocation>},
+      {"syncTestingExternalMemory", guarded<TestingExternalMemory>},
   };
   for (const Entry& e : testingEntries) {
     if (!withTestingHooks) break;

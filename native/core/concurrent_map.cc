@@ -34,7 +34,7 @@ Status ConcurrentMap::create(const MapOptions& options, ConcurrentMap** out) noe
     delete m;
     return Status::kNoMemory;
   }
-  m->bytes_ = m->tableBytes(t);
+  m->addBytes(m->tableBytes(t));
   m->table_.store(t, std::memory_order_release);
   *out = m;
   return Status::kOk;
@@ -122,7 +122,7 @@ ConcurrentMap::Entry* ConcurrentMap::newEntry(uint64_t hash, const Blob& key, co
 void ConcurrentMap::discardEntry(Entry* e) noexcept { freeBytes(e); }
 
 void ConcurrentMap::retireEntry(ebr::ThreadRecord& rec, Entry* e) noexcept {
-  bytes_ -= entrySize(e);
+  subBytes(entrySize(e));
   ebr::retire(rec, &e->retired, &ConcurrentMap::reclaimEntry);
 }
 
@@ -142,7 +142,7 @@ bool ConcurrentMap::hashGrow(bool bigger) {
   Table* fresh = newTable(bigger ? t->B + 1 : t->B);
   if (fresh == nullptr) return false;
   fresh->old.store(t, std::memory_order_relaxed);
-  bytes_ += tableBytes(fresh);
+  addBytes(tableBytes(fresh));
   sameSizeGrow_ = !bigger;
   nevacuate_ = 0;
   evacuatedCount_ = 0;
@@ -225,7 +225,7 @@ bool ConcurrentMap::evacuate(ebr::ThreadRecord& rec, uint64_t oldbucket) {
         next->overflow.store(nullptr, std::memory_order_relaxed);
         d.bucket->overflow.store(next, std::memory_order_relaxed);
         ++noverflow_;
-        bytes_ += sizeof(Bucket);
+        addBytes(sizeof(Bucket));
         d = Destination{next, 0, 0};
       }
       d.bucket->slots[d.slot].store(e, std::memory_order_relaxed);
@@ -260,7 +260,7 @@ void ConcurrentMap::finishGrow(ebr::ThreadRecord& rec) {
   Table* t = current();
   Table* o = t->old.load(std::memory_order_relaxed);
   t->old.store(nullptr, std::memory_order_release);
-  bytes_ -= tableBytes(o) + oldNoverflow_ * sizeof(Bucket);
+  subBytes(tableBytes(o) + oldNoverflow_ * sizeof(Bucket));
   oldNoverflow_ = 0;
   sameSizeGrow_ = false;
   nevacuate_ = 0;
@@ -329,7 +329,7 @@ bool ConcurrentMap::placeInChain(Bucket* home, Entry* e, Bucket** last) {
       // Rule 4: the tophash byte first, then the entry.
       b->tophash.store(withTop(word, i, map_detail::topHash(e->hash)), std::memory_order_release);
       b->slots[i].store(e, std::memory_order_release);
-      bytes_ += entrySize(e);
+      addBytes(entrySize(e));
       count_.store(count + 1, std::memory_order_relaxed);
       return true;
     }
@@ -343,14 +343,14 @@ void ConcurrentMap::appendOverflow(Bucket* last, Bucket* ovf, Entry* e) {
   ovf->slots[0].store(e, std::memory_order_relaxed);
   last->overflow.store(ovf, std::memory_order_release);  // rule 5
   ++noverflow_;
-  bytes_ += sizeof(Bucket) + entrySize(e);
+  addBytes(sizeof(Bucket) + entrySize(e));
   count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void ConcurrentMap::replaceAt(ebr::ThreadRecord& rec, Slot s, Entry* fresh) {
   Entry* old = s.bucket->slots[s.index].load(std::memory_order_relaxed);
   s.bucket->slots[s.index].store(fresh, std::memory_order_release);
-  bytes_ += entrySize(fresh);
+  addBytes(entrySize(fresh));
   retireEntry(rec, old);
 }
 
@@ -579,8 +579,8 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   Table* fresh = newTable(target);
   if (fresh == nullptr) return Status::kNoMemory;
   // The old table is empty, but may still have (empty) overflow chains.
-  bytes_ += tableBytes(fresh);
-  bytes_ -= tableBytes(t) + noverflow_ * sizeof(Bucket);
+  addBytes(tableBytes(fresh));
+  subBytes(tableBytes(t) + noverflow_ * sizeof(Bucket));
   noverflow_ = 0;
   table_.store(fresh, std::memory_order_release);
   ebr::retireShared(rec, &t->retired, &ConcurrentMap::reclaimTable);
@@ -604,7 +604,7 @@ MapStats ConcurrentMap::stats(ebr::ThreadRecord& rec) {
   s.grows = grows_;
   s.sameSizeGrows = sameSizeGrows_;
   s.shrinks = 0;
-  s.bytes = bytes_;
+  s.bytes = bytes();
   return s;
 }
 

@@ -177,6 +177,8 @@ class ConcurrentMap {
     return find(key, hashOf(key)) != nullptr;
   }
   uint64_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+  // stats().bytes without the lock (a recent value: writers may be changing it).
+  uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
   // Batched lookup under one pin: onResult(size_t i, bool found, Blob value) for each of
   // the n keys, in order. Hashes a window of keys ahead and prefetches their buckets, so
   // the cache misses of independent lookups overlap. Keep n bounded (the pin holds back
@@ -351,7 +353,10 @@ class ConcurrentMap {
   uint64_t noverflow_ = 0;
   uint64_t oldNoverflow_ = 0;
   uint64_t grows_ = 0, sameSizeGrows_ = 0;
-  uint64_t bytes_ = 0;
+  // Written under writeLock_, read without it by bytes() (so atomic, relaxed).
+  std::atomic<uint64_t> bytes_{0};
+  void addBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void subBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
 };
 
 // An iteration position: the hash classes already produced (see the header comment).
