@@ -94,6 +94,11 @@ export interface SyncBinding {
    * isolate, as native code reported it.
    */
   syncTestingExternalMemory?(): number;
+  /**
+   * Tests only (`GOMAP_TESTING=1`): runs this thread's epoch reclamation a few times and
+   * returns the objects still retired and not freed (process-wide).
+   */
+  syncTestingCollect?(): number;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

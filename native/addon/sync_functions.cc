@@ -749,6 +749,21 @@ napi_value TestingExternalMemory(napi_env env, napi_callback_info info) {
   return numberValue(env, static_cast<double>(total));
 }
 
+// syncTestingCollect() -> number (tests only, as above): runs this thread's epoch
+// reclamation a few times (its own retirements, those of ended threads, the shared list)
+// and returns the objects still retired and not freed, in the whole process.
+napi_value TestingCollect(napi_env env, napi_callback_info info) {
+  void* data;
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
+  ebr::ThreadRecord* rec = recordOf(env, envOf(data));
+  if (rec == nullptr) return nullptr;
+  for (int i = 0; i < 8 && ebr::pendingObjects() != 0; ++i) {
+    ebr::collect(*rec);
+    ebr::detail::helpReclaimShared(*rec);
+  }
+  return numberValue(env, static_cast<double>(ebr::pendingObjects()));
+}
+
 }  // namespace
 
 napi_status defineSyncFunctions(napi_env env, napi_value exports) {
@@ -791,6 +806,7 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
   const Entry testingEntries[] = {
       {"syncTestingFailNthAllocation", guarded<TestingFailNthAllocation>},
       {"syncTestingExternalMemory", guarded<TestingExternalMemory>},
+      {"syncTestingCollect", guarded<TestingCollect>},
   };
   for (const Entry& e : testingEntries) {
     if (!withTestingHooks) break;
