@@ -66,6 +66,26 @@ export interface SyncBinding {
    * keysOnly). Fewer than `max`: the iteration is over and the native iterator freed.
    */
   syncIterNext(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly?: boolean): unknown[];
+  /**
+   * Packed iteration, for views with 'f64' / 'i64' / 'string' keys and (unless keysOnly)
+   * 'f64' / 'i64' / 'string' / 'json' values: about `max` entries as
+   * `[count, finished, keys, values, keyText, valueText]`. Numbers come as a Float64Array /
+   * BigInt64Array; strings as one joined string (keyText / valueText) and a Uint32Array of
+   * their lengths. A finished native iterator is freed.
+   */
+  syncIterNextPacked(
+    v: SyncViewHandle,
+    it: SyncIteratorHandle,
+    max: number,
+    keysOnly: boolean,
+  ): [
+    count: number,
+    finished: boolean,
+    keys: Float64Array | BigInt64Array | Uint32Array,
+    values: Float64Array | BigInt64Array | Uint32Array | undefined,
+    keyText: string | undefined,
+    valueText: string | undefined,
+  ];
   /** Frees an iterator; never throws (finalizers call it). */
   syncIterEnd(v: SyncViewHandle, it: SyncIteratorHandle): boolean;
   /**

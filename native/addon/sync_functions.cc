@@ -24,6 +24,7 @@
 #include "core/alloc.h"
 #include "errors.h"
 #include "io_area.h"
+#include "packed.h"
 #include "sync_codec.h"
 #include "sync_env.h"
 #include "sync_registry.h"
@@ -590,6 +591,99 @@ napi_value IterNext(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// A typed array of `count` elements of `type`, filled from `data` (nullptr on failure,
+// with an exception pending).
+napi_value typedArrayOf(napi_env env, napi_typedarray_type type, const void* data, size_t count, size_t elementSize) {
+  void* bytes = nullptr;
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, count * elementSize, &bytes, &buffer) != napi_ok) return nullptr;
+  if (count != 0) std::memcpy(bytes, data, count * elementSize);
+  if (napi_create_typedarray(env, type, count, buffer, 0, &array) != napi_ok) return nullptr;
+  return array;
+}
+
+// One column of a packed iteration batch: numeric keys/values as words, strings joined
+// with their lengths.
+struct PackedColumn {
+  SyncKind kind;
+  std::vector<uint64_t> words;
+  std::vector<uint32_t> lengths;
+  JoinedStrings text;
+  void add(const Blob& b) {
+    if (kind == SyncKind::kF64 || kind == SyncKind::kI64) words.push_back(blobWord(b));
+    else lengths.push_back(text.add(b));
+  }
+  // Sets element `at` (the numbers) and `at + 2` (the joined text) of result.
+  bool toJs(napi_env env, napi_value result, uint32_t at) const {
+    napi_value column;
+    if (kind == SyncKind::kF64 || kind == SyncKind::kI64) {
+      column = typedArrayOf(env, kind == SyncKind::kF64 ? napi_float64_array : napi_bigint64_array, words.data(),
+                            words.size(), sizeof(uint64_t));
+    } else {
+      column = typedArrayOf(env, napi_uint32_array, lengths.data(), lengths.size(), sizeof(uint32_t));
+      napi_value joined = text.toJs(env);
+      if (joined == nullptr || napi_set_element(env, result, at + 2, joined) != napi_ok) return false;
+    }
+    return column != nullptr && napi_set_element(env, result, at, column) == napi_ok;
+  }
+};
+
+bool packable(SyncKind kind) {
+  return kind == SyncKind::kF64 || kind == SyncKind::kI64 || kind == SyncKind::kString || kind == SyncKind::kJson;
+}
+
+// syncIterNextPacked(view, it, max, keysOnly) -> [count, finished, keys, values, keyText,
+// valueText]: about `max` entries (a native step may add a few) for views with 'f64' /
+// 'i64' / 'string' keys and (unless keysOnly) 'f64' / 'i64' / 'string' / 'json' values.
+// Numbers come as a Float64Array / BigInt64Array; strings as one joined string (keyText /
+// valueText) and a Uint32Array of their lengths in UTF-16 units. A finished iterator is
+// freed; one that is over (or unknown) gives [0, true].
+napi_value IterNextPacked(napi_env env, napi_callback_info info) {
+  ViewArgs<4> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  double itHandle, max;
+  if (napi_get_value_double(env, a.argv[1], &itHandle) != napi_ok) {
+    return throwTypeError(env, "SyncMap iterator handle must be a number, got " + describeType(env, a.argv[1]));
+  }
+  if (napi_get_value_double(env, a.argv[2], &max) != napi_ok) {
+    return throwTypeError(env, "SyncMap iterNext batch size must be a number, got " + describeType(env, a.argv[2]));
+  }
+  const uint32_t batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
+  bool keysOnly = false;
+  if (a.argc > 3) napi_get_value_bool(env, a.argv[3], &keysOnly);  // non-booleans: false
+  if (!packable(view->key) || (!keysOnly && !packable(view->value))) {
+    return throwTypeError(env, "SyncMap packed iteration needs f64 / i64 / string keys and f64 / i64 / string / json values");
+  }
+  SyncIter* iter = a.state->findIterator(itHandle);
+  if (iter != nullptr && iter->owner != view) return throwTypeError(env, "SyncMap iterator does not belong to this view");
+  PackedColumn keys{view->key, {}, {}, {}}, values{view->value, {}, {}, {}};
+  uint32_t count = 0;
+  bool finished = iter == nullptr;
+  if (iter != nullptr) {
+    keys.words.reserve(batch);
+    auto onEntry = [&](Blob k, Blob v) {
+      keys.add(k);
+      if (!keysOnly) values.add(v);
+      ++count;
+    };
+    while (count < batch && keys.text.units() + values.text.units() < kMaxJoinedUnits) {
+      if (view->map->iterNext(*a.rec, iter->it, batch - count, onEntry) == 0) {
+        finished = true;
+        break;
+      }
+    }
+    if (finished) a.state->endIterator(iter);
+  }
+  napi_value result;
+  if (napi_create_array_with_length(env, 6, &result) != napi_ok) return nullptr;
+  napi_set_element(env, result, 0, numberValue(env, count));
+  napi_set_element(env, result, 1, boolValue(env, finished));
+  if (!keys.toJs(env, result, 2)) return nullptr;
+  if (!keysOnly && !values.toJs(env, result, 3)) return nullptr;
+  return result;
+}
+
 // syncIterEnd(view, it) -> boolean. Never throws (finalizers call it).
 napi_value IterEnd(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -796,6 +890,7 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
       {"syncIterStart", guarded<IterStart>},
       {"syncIterNext", guarded<IterNext>},
       {"syncIterEnd", guarded<IterEnd>},
+      {"syncIterNextPacked", guarded<IterNextPacked>},
       {"syncLiveHandles", guarded<LiveHandles>},
       {"syncFastGet", guarded<FastGet>},
       {"syncFastHas", guarded<FastHas>},
