@@ -66,6 +66,26 @@ export interface SyncBinding {
    * keysOnly). Fewer than `max`: the iteration is over and the native iterator freed.
    */
   syncIterNext(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly?: boolean): unknown[];
+  /**
+   * Packed iteration, for views with 'f64' / 'i64' / 'string' keys and (unless keysOnly)
+   * 'f64' / 'i64' / 'string' / 'json' values: about `max` entries as
+   * `[count, finished, keys, values, keyText, valueText]`. Numbers come as a Float64Array /
+   * BigInt64Array; strings as one joined string (keyText / valueText) and a Uint32Array of
+   * their lengths. A finished native iterator is freed.
+   */
+  syncIterNextPacked(
+    v: SyncViewHandle,
+    it: SyncIteratorHandle,
+    max: number,
+    keysOnly: boolean,
+  ): [
+    count: number,
+    finished: boolean,
+    keys: Float64Array | BigInt64Array | Uint32Array,
+    values: Float64Array | BigInt64Array | Uint32Array | undefined,
+    keyText: string | undefined,
+    valueText: string | undefined,
+  ];
   /** Frees an iterator; never throws (finalizers call it). */
   syncIterEnd(v: SyncViewHandle, it: SyncIteratorHandle): boolean;
   /**
@@ -84,6 +104,21 @@ export interface SyncBinding {
    * retired to epoch reclamation but not freed yet (tests).
    */
   syncLiveHandles(): { views: number; iterators: number; maps: number; retired: number };
+  /**
+   * Tests only, present when the addon was loaded with `GOMAP_TESTING=1`: the `n`-th native
+   * allocation from now fails, in the whole process (0 disarms).
+   */
+  syncTestingFailNthAllocation?(n: number): void;
+  /**
+   * Tests only (`GOMAP_TESTING=1`): the external memory V8 counts for this thread's
+   * isolate, as native code reported it.
+   */
+  syncTestingExternalMemory?(): number;
+  /**
+   * Tests only (`GOMAP_TESTING=1`): runs this thread's epoch reclamation a few times and
+   * returns the objects still retired and not freed (process-wide).
+   */
+  syncTestingCollect?(): number;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

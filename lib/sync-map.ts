@@ -357,9 +357,12 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
 
   /**
    * Stores every `[key, value]` pair in one native call (later duplicates win) and returns
-   * this view. Every pair is checked first: a key or value of the wrong kind stores none.
-   * Each entry is stored atomically; other threads may see some entries of the batch
-   * before others.
+   * this view. All or nothing: every pair is checked first (a key or value of the wrong
+   * kind throws `TypeError`, an oversized one `RangeError`), and all the native memory the
+   * batch needs is allocated before the first pair is stored, so a thrown error (also
+   * `RangeError` for memory) leaves the map unchanged. The batch is not atomic for other
+   * threads: each pair is stored atomically, and while the batch is being stored another
+   * thread may see some of its pairs before others.
    */
   setMany(entries: Iterable<readonly [K, V]>): this {
     const s = this.#s;
@@ -530,6 +533,42 @@ const DONE: IteratorResult<never, undefined> = Object.freeze({ done: true, value
   undefined
 >;
 
+/**
+ * The flat [k0, v0, k1, v1, ...] (or [k0, k1, ...] without values) of a packed batch:
+ * numbers from their typed array, strings cut out of the joined text by their lengths.
+ */
+function unpack(
+  count: number,
+  keys: Float64Array | BigInt64Array | Uint32Array,
+  keyText: string | undefined,
+  values: Float64Array | BigInt64Array | Uint32Array | undefined,
+  valueText: string | undefined,
+): unknown[] {
+  const stride = values === undefined ? 1 : 2;
+  const flat = new Array<unknown>(count * stride);
+  let keyAt = 0;
+  let valueAt = 0;
+  for (let i = 0; i < count; i++) {
+    if (keyText === undefined) {
+      flat[i * stride] = keys[i];
+    } else {
+      const end = keyAt + (keys[i] as number);
+      flat[i * stride] = keyText.slice(keyAt, end);
+      keyAt = end;
+    }
+    if (values !== undefined) {
+      if (valueText === undefined) {
+        flat[i * 2 + 1] = values[i];
+      } else {
+        const end = valueAt + (values[i] as number);
+        flat[i * 2 + 1] = valueText.slice(valueAt, end);
+        valueAt = end;
+      }
+    }
+  }
+  return flat;
+}
+
 /** The iterator of keys(), values(), entries(), forEach and range. */
 class SyncMapIterator<T> implements MapIterator<T> {
   /** The key and value of the entry {@link advance} produced. */
@@ -550,11 +589,16 @@ class SyncMapIterator<T> implements MapIterator<T> {
   #seen = 0;
   #batch = FIRST_BATCH;
   #held: IteratorHeld | null = null;
+  // Numbers and strings cross packed (typed arrays, joined strings), not one by one.
+  readonly #packed: boolean;
 
   constructor(map: object, state: ViewState, mode: number) {
     this.#map = map;
     this.#s = state;
     this.#mode = mode;
+    this.#packed =
+      state.keyKind !== 'bytes' &&
+      (mode === ITER_KEYS || state.valueKind === 'f64' || state.valueKind === 'i64' || state.valueKind === 'string' || state.valueKind === 'json');
   }
 
   /** Moves to the next entry (into key / value); false when there is none. */
@@ -596,13 +640,23 @@ class SyncMapIterator<T> implements MapIterator<T> {
       this.#it = s.n.syncIterStart(s.v);
     }
     const batch = this.#batch;
-    const flat = s.n.syncIterNext(s.v, this.#it, batch, keysOnly);
-    const count = keysOnly ? flat.length : flat.length / 2;
-    this.#flat = flat;
+    let count: number;
+    let finished: boolean;
+    if (this.#packed) {
+      const r = s.n.syncIterNextPacked(s.v, this.#it, batch, keysOnly);
+      count = r[0];
+      finished = r[1];
+      this.#flat = unpack(count, r[2], r[4], keysOnly ? undefined : r[3], r[5]);
+    } else {
+      const flat = s.n.syncIterNext(s.v, this.#it, batch, keysOnly);
+      count = keysOnly ? flat.length : flat.length / 2;
+      finished = count < batch;
+      this.#flat = flat;
+    }
     this.#count = count;
     this.#pos = 0;
     this.#seen = threadWrites;
-    if (count < batch) {
+    if (finished) {
       // The native iterator is over and already freed.
       this.#nativeDone = true;
       this.#it = 0;

@@ -38,17 +38,27 @@ namespace {
 
 void freeState(napi_env, void* data, void*) { delete static_cast<gomap::addon::AddonState*>(data); }
 
+// Init fails when the environment is shutting down (a worker terminated while it loads
+// the addon): every Node-API call then fails. Throw with raw Node-API, which reports
+// failure instead of throwing a C++ exception (a Napi::Error thrown there escapes the
+// module wrapper and aborts the process).
+Napi::Object failInit(Napi::Env env, Napi::Object exports, const char* message) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw_error(env, nullptr, message);
+  return exports;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* state = new gomap::addon::AddonState(env);
   if (napi_set_instance_data(env, state, freeState, nullptr) != napi_ok) {
     delete state;
-    NAPI_THROW(Napi::Error::New(env, "gomap: could not set the addon's instance data"), exports);
+    return failInit(env, exports, "gomap: could not set the addon's instance data");
   }
   if (gomap::addon::defineFunctions(env, exports, state) != napi_ok) {
-    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's functions"), exports);
+    return failInit(env, exports, "gomap: could not define the addon's functions");
   }
   if (gomap::addon::defineSyncFunctions(env, exports) != napi_ok) {
-    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's SyncMap functions"), exports);
+    return failInit(env, exports, "gomap: could not define the addon's SyncMap functions");
   }
   if (gomap::addon::testingRequested() && gomap::addon::defineTestingFunctions(env, exports) != napi_ok) {
     NAPI_THROW(Napi::Error::New(env, "gomap: could not define the test-only functions"), exports);

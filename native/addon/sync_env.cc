@@ -27,6 +27,7 @@ SyncEnv::~SyncEnv() {
     delete iter;
   });
   SyncRegistry& registry = SyncRegistry::global();
+  // No napi_adjust_external_memory here: the environment is shutting down.
   views_.forEach([&](SyncView* view) {
     registry.detach(view->id);
     delete view;
@@ -44,10 +45,23 @@ double SyncEnv::addView(ConcurrentMap* map, double id, SyncKind key, SyncKind va
   return view.release()->handle;
 }
 
+void SyncEnv::trackMemory(SyncView* view) {
+  const int64_t now = static_cast<int64_t>(view->map->bytes());
+  const int64_t delta = now - view->reportedBytes;
+  if (delta < kSyncExternalMemoryStep && delta > -kSyncExternalMemoryStep) return;
+  int64_t total = 0;
+  if (napi_adjust_external_memory(env_, delta, &total) == napi_ok) view->reportedBytes = now;
+}
+
 bool SyncEnv::closeView(double handle) {
   SyncView* view = views_.remove(handle);
   if (view == nullptr) return false;
   while (view->iterators != nullptr) endIterator(view->iterators);
+  if (view->reportedBytes != 0) {
+    int64_t total = 0;
+    napi_adjust_external_memory(env_, -view->reportedBytes, &total);
+    view->reportedBytes = 0;
+  }
   SyncRegistry::global().detach(view->id);
   delete view;
   return true;

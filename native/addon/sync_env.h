@@ -14,7 +14,13 @@
 //     (or the clean-up) gives that reference back;
 //   - the native iterators of those views, linked to their view so that closing the view
 //     ends them;
-//   - conversion scratch for keys, values and compared values (sync_codec.h).
+//   - conversion scratch for keys, values and compared values (sync_codec.h);
+//   - what each view reported to V8 (napi_adjust_external_memory): a view keeps the
+//     whole shared map alive, so it reports the map's bytes, in steps of
+//     kSyncExternalMemoryStep, when it is opened and after its writes; V8 then knows
+//     what a dropped view of a big map holds and collects it promptly. Closing a view
+//     (close() or its finalizer, both from JS) takes its report back exactly once; the
+//     environment clean-up does not call V8 (its isolate is going away with the report).
 //
 // Only the environment's own thread uses a SyncEnv: no locks.
 #pragma once
@@ -32,6 +38,10 @@ namespace gomap::addon {
 
 struct SyncIter;
 
+// V8 is told about a view's native bytes in steps of this many (as GoMap's
+// kExternalMemoryStep): a small map reports nothing, a big one is off by under a step.
+constexpr int64_t kSyncExternalMemoryStep = 1 << 20;
+
 // One view: a map, its registry id and its kinds.
 struct SyncView {
   ConcurrentMap* map = nullptr;
@@ -40,6 +50,7 @@ struct SyncView {
   SyncKind key = SyncKind::kString;
   SyncKind value = SyncKind::kString;
   SyncIter* iterators = nullptr;  // live iterators of this view (intrusive list)
+  int64_t reportedBytes = 0;      // reported to V8 for this view (>= 0)
 };
 
 // One native iterator of a view.
@@ -81,8 +92,12 @@ class SyncEnv {
   // Registers a view that already holds its reference (throws std::bad_alloc: the caller
   // still owns the reference then).
   double addView(ConcurrentMap* map, double id, SyncKind key, SyncKind value);
-  // Closes a view (its iterators first); false when the handle names no open view.
+  // Closes a view (its iterators first) and takes back its report to V8; false when the
+  // handle names no open view. Call it from JS only (it calls into the environment).
   bool closeView(double handle);
+  // Reports the view's map bytes to V8 when they moved by a step since the last report.
+  // Call it from JS only, with a view that is open.
+  void trackMemory(SyncView* view);
 
   SyncIter* findIterator(double handle) const { return iterators_.find(handle); }
   // Registers a native iterator of `view` (throws std::bad_alloc: the caller ends it then).

@@ -13,6 +13,7 @@
 #include "sync_functions.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -20,8 +21,10 @@
 
 #include "addon_state.h"
 #include "batch.h"
+#include "core/alloc.h"
 #include "errors.h"
 #include "io_area.h"
+#include "packed.h"
 #include "sync_codec.h"
 #include "sync_env.h"
 #include "sync_registry.h"
@@ -206,6 +209,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
     registry.detach(id);
     throw;
   }
+  state->trackMemory(state->findView(view));
   napi_value result;
   napi_create_array_with_length(env, 2, &result);
   napi_set_element(env, result, 0, numberValue(env, view));
@@ -251,6 +255,7 @@ napi_value Attach(napi_env env, napi_callback_info info) {
     registry.detach(id);
     throw;
   }
+  state->trackMemory(state->findView(view));
   return numberValue(env, view);
 }
 
@@ -341,6 +346,7 @@ napi_value Stats(napi_env env, napi_callback_info info) {
   ViewArgs<1> a(env, info);
   if (a.view == nullptr) return nullptr;
   const MapStats s = a.view->map->stats(*a.rec);
+  a.state->trackMemory(a.view);
   napi_value result;
   if (napi_create_object(env, &result) != napi_ok) return nullptr;
   auto put = [&](const char* name, double v) { napi_set_named_property(env, result, name, numberValue(env, v)); };
@@ -372,6 +378,7 @@ napi_value Set(napi_env env, napi_callback_info info) {
   bool inserted = false;
   Status s = view->map->store(*a.rec, key, value, &inserted);
   if (s != Status::kOk) return throwStatus(env, s, "set");
+  a.state->trackMemory(view);
   return boolValue(env, inserted);
 }
 
@@ -382,7 +389,9 @@ napi_value Delete(napi_env env, napi_callback_info info) {
   if (view == nullptr) return nullptr;
   Blob key;
   if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
-  return boolValue(env, view->map->erase(*a.rec, key));
+  const bool deleted = view->map->erase(*a.rec, key);
+  a.state->trackMemory(view);
+  return boolValue(env, deleted);
 }
 
 // syncSetMany(view, keys[], values[]) -> number inserted
@@ -416,20 +425,12 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   }
   const Blob* k = keyBatch.finish();
   const Blob* v = valueBatch.finish();
-  double inserted = 0;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    bool isNew = false;
-    Status s = view->map->store(*rec, k[i], v[i], &isNew);
-    if (s != Status::kOk && i == 0) return throwStatus(env, s, "setMany");
-    if (s != Status::kOk) {
-      // Each entry is stored on its own: the ones before this one stay.
-      return throwRangeError(env, std::string("SyncMap setMany: ") + statusMessage(s) + " at entry " +
-                                      std::to_string(i) + " of " + std::to_string(keys.size()) + " (the " +
-                                      std::to_string(i) + " entries before it are stored)");
-    }
-    if (isNew) ++inserted;
-  }
-  return numberValue(env, inserted);
+  // All or nothing: the core allocates everything the batch needs before it publishes.
+  uint64_t inserted = 0;
+  Status s = view->map->storeMany(*rec, k, v, keys.size(), &inserted);
+  if (s != Status::kOk) return throwStatus(env, s, "setMany");
+  state->trackMemory(view);
+  return numberValue(env, static_cast<double>(inserted));
 }
 
 // syncLoadOrStore(view, key, value) -> the existing value, or undefined when stored
@@ -445,6 +446,7 @@ napi_value LoadOrStore(napi_env env, napi_callback_info info) {
   const SyncKind kind = view->value;
   Status s = view->map->loadOrStore(*a.rec, key, value, [&](Blob b) { existing = syncBlobToJs(env, kind, b); }, &loaded);
   if (s != Status::kOk) return throwStatus(env, s, "loadOrStore");
+  a.state->trackMemory(view);
   return loaded ? existing : undefinedValue(env);
 }
 
@@ -460,6 +462,7 @@ napi_value LoadAndDelete(napi_env env, napi_callback_info info) {
   if (!view->map->loadAndDelete(*a.rec, key, [&](Blob b) { previous = syncBlobToJs(env, kind, b); })) {
     return undefinedValue(env);
   }
+  a.state->trackMemory(view);
   return previous;
 }
 
@@ -476,6 +479,7 @@ napi_value Swap(napi_env env, napi_callback_info info) {
   const SyncKind kind = view->value;
   Status s = view->map->swap(*a.rec, key, value, [&](Blob b) { previous = syncBlobToJs(env, kind, b); }, &loaded);
   if (s != Status::kOk) return throwStatus(env, s, "swap");
+  a.state->trackMemory(view);
   return loaded ? previous : undefinedValue(env);
 }
 
@@ -491,6 +495,7 @@ napi_value CompareAndSwap(napi_env env, napi_callback_info info) {
   bool swapped = false;
   Status s = view->map->compareAndSwap(*a.rec, key, old, value, &swapped);
   if (s != Status::kOk) return throwStatus(env, s, "compareAndSwap");
+  a.state->trackMemory(view);
   return boolValue(env, swapped);
 }
 
@@ -502,7 +507,9 @@ napi_value CompareAndDelete(napi_env env, napi_callback_info info) {
   Blob key, old;
   if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
   if (!readValue(env, a.state->oldScratch, view, a.argv[2], &old)) return nullptr;
-  return boolValue(env, view->map->compareAndDelete(*a.rec, key, old));
+  const bool deleted = view->map->compareAndDelete(*a.rec, key, old);
+  a.state->trackMemory(view);
+  return boolValue(env, deleted);
 }
 
 // syncClear(view) -> undefined
@@ -510,6 +517,7 @@ napi_value Clear(napi_env env, napi_callback_info info) {
   ViewArgs<1> a(env, info);
   if (a.view == nullptr) return nullptr;
   a.view->map->clear(*a.rec);
+  a.state->trackMemory(a.view);
   return nullptr;
 }
 
@@ -523,6 +531,7 @@ napi_value IterStart(napi_env env, napi_callback_info info) {
   ConcurrentMap::Iterator* it = nullptr;
   Status s = view->map->iterStart(*a.rec, &it);
   if (s != Status::kOk) return throwStatus(env, s, "iterator");
+  a.state->trackMemory(view);
   double handle;
   try {
     handle = a.state->addIterator(view, it);
@@ -579,6 +588,99 @@ napi_value IterNext(napi_env env, napi_callback_info info) {
   }
   if (failed) return nullptr;
   if (finished) a.state->endIterator(iter);
+  return result;
+}
+
+// A typed array of `count` elements of `type`, filled from `data` (nullptr on failure,
+// with an exception pending).
+napi_value typedArrayOf(napi_env env, napi_typedarray_type type, const void* data, size_t count, size_t elementSize) {
+  void* bytes = nullptr;
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, count * elementSize, &bytes, &buffer) != napi_ok) return nullptr;
+  if (count != 0) std::memcpy(bytes, data, count * elementSize);
+  if (napi_create_typedarray(env, type, count, buffer, 0, &array) != napi_ok) return nullptr;
+  return array;
+}
+
+// One column of a packed iteration batch: numeric keys/values as words, strings joined
+// with their lengths.
+struct PackedColumn {
+  SyncKind kind;
+  std::vector<uint64_t> words;
+  std::vector<uint32_t> lengths;
+  JoinedStrings text;
+  void add(const Blob& b) {
+    if (kind == SyncKind::kF64 || kind == SyncKind::kI64) words.push_back(blobWord(b));
+    else lengths.push_back(text.add(b));
+  }
+  // Sets element `at` (the numbers) and `at + 2` (the joined text) of result.
+  bool toJs(napi_env env, napi_value result, uint32_t at) const {
+    napi_value column;
+    if (kind == SyncKind::kF64 || kind == SyncKind::kI64) {
+      column = typedArrayOf(env, kind == SyncKind::kF64 ? napi_float64_array : napi_bigint64_array, words.data(),
+                            words.size(), sizeof(uint64_t));
+    } else {
+      column = typedArrayOf(env, napi_uint32_array, lengths.data(), lengths.size(), sizeof(uint32_t));
+      napi_value joined = text.toJs(env);
+      if (joined == nullptr || napi_set_element(env, result, at + 2, joined) != napi_ok) return false;
+    }
+    return column != nullptr && napi_set_element(env, result, at, column) == napi_ok;
+  }
+};
+
+bool packable(SyncKind kind) {
+  return kind == SyncKind::kF64 || kind == SyncKind::kI64 || kind == SyncKind::kString || kind == SyncKind::kJson;
+}
+
+// syncIterNextPacked(view, it, max, keysOnly) -> [count, finished, keys, values, keyText,
+// valueText]: about `max` entries (a native step may add a few) for views with 'f64' /
+// 'i64' / 'string' keys and (unless keysOnly) 'f64' / 'i64' / 'string' / 'json' values.
+// Numbers come as a Float64Array / BigInt64Array; strings as one joined string (keyText /
+// valueText) and a Uint32Array of their lengths in UTF-16 units. A finished iterator is
+// freed; one that is over (or unknown) gives [0, true].
+napi_value IterNextPacked(napi_env env, napi_callback_info info) {
+  ViewArgs<4> a(env, info);
+  SyncView* view = a.view;
+  if (view == nullptr) return nullptr;
+  double itHandle, max;
+  if (napi_get_value_double(env, a.argv[1], &itHandle) != napi_ok) {
+    return throwTypeError(env, "SyncMap iterator handle must be a number, got " + describeType(env, a.argv[1]));
+  }
+  if (napi_get_value_double(env, a.argv[2], &max) != napi_ok) {
+    return throwTypeError(env, "SyncMap iterNext batch size must be a number, got " + describeType(env, a.argv[2]));
+  }
+  const uint32_t batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
+  bool keysOnly = false;
+  if (a.argc > 3) napi_get_value_bool(env, a.argv[3], &keysOnly);  // non-booleans: false
+  if (!packable(view->key) || (!keysOnly && !packable(view->value))) {
+    return throwTypeError(env, "SyncMap packed iteration needs f64 / i64 / string keys and f64 / i64 / string / json values");
+  }
+  SyncIter* iter = a.state->findIterator(itHandle);
+  if (iter != nullptr && iter->owner != view) return throwTypeError(env, "SyncMap iterator does not belong to this view");
+  PackedColumn keys{view->key, {}, {}, {}}, values{view->value, {}, {}, {}};
+  uint32_t count = 0;
+  bool finished = iter == nullptr;
+  if (iter != nullptr) {
+    keys.words.reserve(batch);
+    auto onEntry = [&](Blob k, Blob v) {
+      keys.add(k);
+      if (!keysOnly) values.add(v);
+      ++count;
+    };
+    while (count < batch && keys.text.units() + values.text.units() < kMaxJoinedUnits) {
+      if (view->map->iterNext(*a.rec, iter->it, batch - count, onEntry) == 0) {
+        finished = true;
+        break;
+      }
+    }
+    if (finished) a.state->endIterator(iter);
+  }
+  napi_value result;
+  if (napi_create_array_with_length(env, 6, &result) != napi_ok) return nullptr;
+  napi_set_element(env, result, 0, numberValue(env, count));
+  napi_set_element(env, result, 1, boolValue(env, finished));
+  if (!keys.toJs(env, result, 2)) return nullptr;
+  if (!keysOnly && !values.toJs(env, result, 3)) return nullptr;
   return result;
 }
 
@@ -695,6 +797,7 @@ napi_value FastSet(napi_env env, napi_callback_info info) {
   bool inserted = false;
   Status s = view->map->store(*a.rec, a.key, value, &inserted);
   if (s != Status::kOk) return throwStatus(env, s, "set");
+  a.state->trackMemory(view);
   ioSetDouble(io, kIoResult, inserted ? 1 : 0);
   return nullptr;
 }
@@ -714,6 +817,45 @@ napi_value LiveHandles(napi_env env, napi_callback_info info) {
                           numberValue(env, static_cast<double>(SyncRegistry::global().liveMaps())));
   napi_set_named_property(env, result, "retired", numberValue(env, static_cast<double>(ebr::pendingObjects())));
   return result;
+}
+
+// syncTestingFailNthAllocation(n) (tests only: defined when GOMAP_TESTING=1 at load): the
+// n-th native allocation from now fails (core/alloc.h failNthAllocation; 0 disarms), in
+// the whole process.
+napi_value TestingFailNthAllocation(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  double n = 0;
+  if (argc < 1 || napi_get_value_double(env, argv[0], &n) != napi_ok || !(n >= 0) || n > kMaxSafeInteger) {
+    return throwTypeError(env, "syncTestingFailNthAllocation needs a count >= 0");
+  }
+  failNthAllocation(static_cast<uint64_t>(n));
+  return undefinedValue(env);
+}
+
+// syncTestingExternalMemory() -> number (tests only, as above): what this thread's isolate
+// counts as external memory reported by native code (napi_adjust_external_memory by 0).
+napi_value TestingExternalMemory(napi_env env, napi_callback_info info) {
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, nullptr);
+  int64_t total = 0;
+  if (napi_adjust_external_memory(env, 0, &total) != napi_ok) return nullptr;
+  return numberValue(env, static_cast<double>(total));
+}
+
+// syncTestingCollect() -> number (tests only, as above): runs this thread's epoch
+// reclamation a few times (its own retirements, those of ended threads, the shared list)
+// and returns the objects still retired and not freed, in the whole process.
+napi_value TestingCollect(napi_env env, napi_callback_info info) {
+  void* data;
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
+  ebr::ThreadRecord* rec = recordOf(env, envOf(data));
+  if (rec == nullptr) return nullptr;
+  for (int i = 0; i < 8 && ebr::pendingObjects() != 0; ++i) {
+    ebr::collect(*rec);
+    ebr::detail::helpReclaimShared(*rec);
+  }
+  return numberValue(env, static_cast<double>(ebr::pendingObjects()));
 }
 
 }  // namespace
@@ -748,11 +890,27 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
       {"syncIterStart", guarded<IterStart>},
       {"syncIterNext", guarded<IterNext>},
       {"syncIterEnd", guarded<IterEnd>},
+      {"syncIterNextPacked", guarded<IterNextPacked>},
       {"syncLiveHandles", guarded<LiveHandles>},
       {"syncFastGet", guarded<FastGet>},
       {"syncFastHas", guarded<FastHas>},
       {"syncFastSet", guarded<FastSet>},
   };
+  const char* testing = std::getenv("GOMAP_TESTING");
+  const bool withTestingHooks = testing != nullptr && std::strcmp(testing, "1") == 0;
+  const Entry testingEntries[] = {
+      {"syncTestingFailNthAllocation", guarded<TestingFailNthAllocation>},
+      {"syncTestingExternalMemory", guarded<TestingExternalMemory>},
+      {"syncTestingCollect", guarded<TestingCollect>},
+  };
+  for (const Entry& e : testingEntries) {
+    if (!withTestingHooks) break;
+    napi_value fn;
+    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
+    if (status != napi_ok) return status;
+    status = napi_set_named_property(env, exports, e.name, fn);
+    if (status != napi_ok) return status;
+  }
   for (const Entry& e : entries) {
     napi_value fn;
     napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);

@@ -2,6 +2,7 @@
 // memory, iteration set-up. The design is described at the top of concurrent_map.h.
 #include "concurrent_map.h"
 
+#include <algorithm>
 #include <new>
 
 namespace gomap {
@@ -33,7 +34,7 @@ Status ConcurrentMap::create(const MapOptions& options, ConcurrentMap** out) noe
     delete m;
     return Status::kNoMemory;
   }
-  m->bytes_ = m->tableBytes(t);
+  m->addBytes(m->tableBytes(t));
   m->table_.store(t, std::memory_order_release);
   *out = m;
   return Status::kOk;
@@ -121,7 +122,7 @@ ConcurrentMap::Entry* ConcurrentMap::newEntry(uint64_t hash, const Blob& key, co
 void ConcurrentMap::discardEntry(Entry* e) noexcept { freeBytes(e); }
 
 void ConcurrentMap::retireEntry(ebr::ThreadRecord& rec, Entry* e) noexcept {
-  bytes_ -= entrySize(e);
+  subBytes(entrySize(e));
   ebr::retire(rec, &e->retired, &ConcurrentMap::reclaimEntry);
 }
 
@@ -136,13 +137,12 @@ ConcurrentMap::Bucket* ConcurrentMap::newBucket() noexcept {
 // Growth (Go's hashGrow / growWork / evacuate), under the write lock
 // ===========================================================================================
 
-bool ConcurrentMap::hashGrow() {
+bool ConcurrentMap::hashGrow(bool bigger) {
   Table* t = current();
-  const bool bigger = map_detail::overLoadFactor(count_.load(std::memory_order_relaxed) + 1, t->B);
   Table* fresh = newTable(bigger ? t->B + 1 : t->B);
   if (fresh == nullptr) return false;
   fresh->old.store(t, std::memory_order_relaxed);
-  bytes_ += tableBytes(fresh);
+  addBytes(tableBytes(fresh));
   sameSizeGrow_ = !bigger;
   nevacuate_ = 0;
   evacuatedCount_ = 0;
@@ -225,7 +225,7 @@ bool ConcurrentMap::evacuate(ebr::ThreadRecord& rec, uint64_t oldbucket) {
         next->overflow.store(nullptr, std::memory_order_relaxed);
         d.bucket->overflow.store(next, std::memory_order_relaxed);
         ++noverflow_;
-        bytes_ += sizeof(Bucket);
+        addBytes(sizeof(Bucket));
         d = Destination{next, 0, 0};
       }
       d.bucket->slots[d.slot].store(e, std::memory_order_relaxed);
@@ -260,7 +260,7 @@ void ConcurrentMap::finishGrow(ebr::ThreadRecord& rec) {
   Table* t = current();
   Table* o = t->old.load(std::memory_order_relaxed);
   t->old.store(nullptr, std::memory_order_release);
-  bytes_ -= tableBytes(o) + oldNoverflow_ * sizeof(Bucket);
+  subBytes(tableBytes(o) + oldNoverflow_ * sizeof(Bucket));
   oldNoverflow_ = 0;
   sameSizeGrow_ = false;
   nevacuate_ = 0;
@@ -302,45 +302,55 @@ Status ConcurrentMap::insertNew(ebr::ThreadRecord& rec, Entry* e) {
   Table* t = current();
   if (!growing() && (map_detail::overLoadFactor(count + 1, t->B) || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
     // No memory to grow: the table stays valid, just fuller.
-    if (hashGrow() && !growWork(rec, hash)) {
+    if (hashGrow(map_detail::overLoadFactor(count + 1, t->B)) && !growWork(rec, hash)) {
       discardEntry(e);
       return Status::kNoMemory;
     }
   }
   // The first empty slot of the key's chain (it is in the current table: growWork ran).
-  Bucket* home = writerHome(hash);
-  Bucket* last = home;
-  for (Bucket* b = home; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
-    last = b;
-    const uint64_t word = b->tophash.load(std::memory_order_relaxed);
-    for (size_t i = 0; i < kBucketCount; ++i) {
-      if (topAt(word, i) >= kMinTopHash) continue;
-      // Rule 4: the tophash byte first, then the entry.
-      b->tophash.store(withTop(word, i, map_detail::topHash(hash)), std::memory_order_release);
-      b->slots[i].store(e, std::memory_order_release);
-      bytes_ += entrySize(e);
-      count_.store(count + 1, std::memory_order_relaxed);
-      return Status::kOk;
-    }
-  }
+  Bucket* last = nullptr;
+  if (placeInChain(writerHome(hash), e, &last)) return Status::kOk;
   Bucket* ovf = newBucket();
   if (ovf == nullptr) {
     discardEntry(e);
     return Status::kNoMemory;
   }
-  ovf->tophash.store(withTop(0, 0, map_detail::topHash(hash)), std::memory_order_relaxed);
+  appendOverflow(last, ovf, e);
+  return Status::kOk;
+}
+
+bool ConcurrentMap::placeInChain(Bucket* home, Entry* e, Bucket** last) {
+  const uint64_t count = count_.load(std::memory_order_relaxed);
+  for (Bucket* b = home; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
+    *last = b;
+    const uint64_t word = b->tophash.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kBucketCount; ++i) {
+      if (topAt(word, i) >= kMinTopHash) continue;
+      // Rule 4: the tophash byte first, then the entry.
+      b->tophash.store(withTop(word, i, map_detail::topHash(e->hash)), std::memory_order_release);
+      b->slots[i].store(e, std::memory_order_release);
+      addBytes(entrySize(e));
+      count_.store(count + 1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ConcurrentMap::appendOverflow(Bucket* last, Bucket* ovf, Entry* e) {
+  ovf->overflow.store(nullptr, std::memory_order_relaxed);
+  ovf->tophash.store(withTop(0, 0, map_detail::topHash(e->hash)), std::memory_order_relaxed);
   ovf->slots[0].store(e, std::memory_order_relaxed);
   last->overflow.store(ovf, std::memory_order_release);  // rule 5
   ++noverflow_;
-  bytes_ += sizeof(Bucket) + entrySize(e);
-  count_.store(count + 1, std::memory_order_relaxed);
-  return Status::kOk;
+  addBytes(sizeof(Bucket) + entrySize(e));
+  count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void ConcurrentMap::replaceAt(ebr::ThreadRecord& rec, Slot s, Entry* fresh) {
   Entry* old = s.bucket->slots[s.index].load(std::memory_order_relaxed);
   s.bucket->slots[s.index].store(fresh, std::memory_order_release);
-  bytes_ += entrySize(fresh);
+  addBytes(entrySize(fresh));
   retireEntry(rec, old);
 }
 
@@ -384,6 +394,128 @@ Status ConcurrentMap::store(ebr::ThreadRecord& rec, Blob key, Blob value, bool* 
   Status s = swap(rec, key, value, [](Blob) {}, &loaded);
   if (s == Status::kOk && inserted != nullptr) *inserted = !loaded;
   return s;
+}
+
+bool ConcurrentMap::finishGrowing(ebr::ThreadRecord& rec) {
+  while (growing()) {
+    Table* o = current()->old.load(std::memory_order_relaxed);
+    if (isEvacuated(bucketAt(o, nevacuate_)->tophash.load(std::memory_order_relaxed))) {
+      advanceEvacuationMark(rec);  // may finish the grow
+    } else if (!evacuate(rec, nevacuate_)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// All or nothing (see the header): allocate everything, then publish.
+Status ConcurrentMap::storeMany(ebr::ThreadRecord& rec, const Blob* keys, const Blob* values, size_t n,
+                                uint64_t* inserted) {
+  if (inserted != nullptr) *inserted = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (tooLarge(keys[i]) || tooLarge(values[i])) return Status::kTooLarge;
+  }
+  if (n == 0) return Status::kOk;
+  if (n > SIZE_MAX / (2 * sizeof(void*))) return Status::kNoMemory;
+  ebr::Guard guard(rec);
+
+  // Scratch: the batch's entries, then (under the lock) the home buckets of new keys.
+  void* scratch = allocateBytes(2 * n * sizeof(void*));
+  if (scratch == nullptr) return Status::kNoMemory;
+  auto** entries = static_cast<Entry**>(scratch);
+  auto** homes = reinterpret_cast<Bucket**>(entries + n);
+  size_t made = 0;
+  Bucket* pool = nullptr;  // overflow buckets reserved for the inserts
+  auto fail = [&](Status s) {
+    for (size_t i = 0; i < made; ++i) discardEntry(entries[i]);
+    while (pool != nullptr) {
+      Bucket* next = pool->overflow.load(std::memory_order_relaxed);
+      freeBytes(pool);
+      pool = next;
+    }
+    freeBytes(scratch);
+    return s;
+  };
+  // 1. Entries, outside the lock.
+  for (; made < n; ++made) {
+    entries[made] = newEntry(hashOf(keys[made]), keys[made], values[made]);
+    if (entries[made] == nullptr) return fail(Status::kNoMemory);
+  }
+
+  std::lock_guard<std::mutex> lock(writeLock_);
+  // 2. Growth work. During a grow, evacuate the old bucket of every key (and one more
+  //    each, for progress), as growWork does for a single write: writes then go to the
+  //    new table only. Evacuation moves entries without changing the contents.
+  if (growing()) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!growWork(rec, entries[i]->hash)) return fail(Status::kNoMemory);
+    }
+  }
+  // Keys the batch adds (a key twice in the batch counts twice: an upper bound).
+  size_t fresh = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Entry* e = entries[i];
+    if (locate(writerHome(e->hash), entryKey(e), e->hash).bucket == nullptr) ++fresh;
+  }
+  // If they overload the table, grow now, completely, as often as needed. (A single
+  // insert without memory for a bigger table goes into a fuller one; a batch may be big,
+  // so it fails instead.)
+  if (map_detail::overLoadFactor(count_.load(std::memory_order_relaxed) + fresh, current()->B)) {
+    if (!finishGrowing(rec)) return fail(Status::kNoMemory);
+    while (map_detail::overLoadFactor(count_.load(std::memory_order_relaxed) + fresh, current()->B)) {
+      if (!hashGrow(true) || !finishGrowing(rec)) return fail(Status::kNoMemory);
+    }
+  }
+  // 3. The overflow buckets the inserts need: per home chain, the new keys beyond its
+  //    free slots, 8 to a bucket.
+  size_t homeCount = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Entry* e = entries[i];
+    Bucket* home = writerHome(e->hash);
+    if (locate(home, entryKey(e), e->hash).bucket == nullptr) homes[homeCount++] = home;
+  }
+  std::sort(homes, homes + homeCount);
+  size_t need = 0;
+  for (size_t i = 0; i < homeCount;) {
+    size_t j = i;
+    while (j < homeCount && homes[j] == homes[i]) ++j;
+    size_t free = 0;
+    for (Bucket* b = homes[i]; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
+      const uint64_t word = b->tophash.load(std::memory_order_relaxed);
+      for (size_t k = 0; k < kBucketCount; ++k) free += topAt(word, k) < kMinTopHash;
+    }
+    const size_t group = j - i;
+    if (group > free) need += (group - free + kBucketCount - 1) / kBucketCount;
+    i = j;
+  }
+  for (size_t i = 0; i < need; ++i) {
+    Bucket* b = newBucket();
+    if (b == nullptr) return fail(Status::kNoMemory);
+    b->overflow.store(pool, std::memory_order_relaxed);
+    pool = b;
+  }
+
+  // 4. Publish, in order. Nothing below allocates or fails.
+  uint64_t added = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Entry* e = entries[i];
+    Bucket* home = writerHome(e->hash);
+    Slot s = locate(home, entryKey(e), e->hash);
+    if (s.bucket != nullptr) {
+      replaceAt(rec, s, e);
+      continue;
+    }
+    ++added;
+    Bucket* last = nullptr;
+    if (placeInChain(home, e, &last)) continue;
+    Bucket* ovf = pool;  // reserved above: the pool cannot be empty here
+    pool = ovf->overflow.load(std::memory_order_relaxed);
+    appendOverflow(last, ovf, e);
+  }
+  made = 0;  // published: fail() must not free them; it frees the unused pool
+  fail(Status::kOk);
+  if (inserted != nullptr) *inserted = added;
+  return Status::kOk;
 }
 
 Status ConcurrentMap::compareAndSwap(ebr::ThreadRecord& rec, Blob key, Blob expected, Blob value, bool* swapped) {
@@ -447,8 +579,8 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   Table* fresh = newTable(target);
   if (fresh == nullptr) return Status::kNoMemory;
   // The old table is empty, but may still have (empty) overflow chains.
-  bytes_ += tableBytes(fresh);
-  bytes_ -= tableBytes(t) + noverflow_ * sizeof(Bucket);
+  addBytes(tableBytes(fresh));
+  subBytes(tableBytes(t) + noverflow_ * sizeof(Bucket));
   noverflow_ = 0;
   table_.store(fresh, std::memory_order_release);
   ebr::retireShared(rec, &t->retired, &ConcurrentMap::reclaimTable);
@@ -472,7 +604,7 @@ MapStats ConcurrentMap::stats(ebr::ThreadRecord& rec) {
   s.grows = grows_;
   s.sameSizeGrows = sameSizeGrows_;
   s.shrinks = 0;
-  s.bytes = bytes_;
+  s.bytes = bytes();
   return s;
 }
 

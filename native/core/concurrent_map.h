@@ -63,6 +63,13 @@
 // Limits and deviations from Go: hash0 is never reseeded (readers would look in the
 // wrong place); clear() empties in place; reserve() grows only an empty map at once
 // (Go has no reserve); there is no shrink.
+//
+// Batches: storeMany is all or nothing. It allocates every Entry, does the growth the
+// batch needs (finishing a grow in progress, then whole doublings until the batch fits
+// under the load factor) and allocates the overflow buckets its inserts will use, all
+// before it publishes the first entry; after that nothing can fail. Readers may see
+// part of a batch while it is published (each pair is one store), never part of a
+// failed batch.
 #pragma once
 
 #include <atomic>
@@ -171,6 +178,8 @@ class ConcurrentMap {
     return find(key, hashOf(key)) != nullptr;
   }
   uint64_t size() const noexcept { return count_.load(std::memory_order_relaxed); }
+  // stats().bytes without the lock (a recent value: writers may be changing it).
+  uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
   // Batched lookup under one pin: onResult(size_t i, bool found, Blob value) for each of
   // the n keys, in order. Hashes a window of keys ahead and prefetches their buckets, so
   // the cache misses of independent lookups overlap. Keep n bounded (the pin holds back
@@ -180,6 +189,17 @@ class ConcurrentMap {
 
   // ---- writes (serialized by the write lock) --------------------------------------------
   Status store(ebr::ThreadRecord& rec, Blob key, Blob value, bool* inserted);
+  // Stores the n pairs in order (a later pair wins over an earlier one with the same key),
+  // all or none: on kTooLarge / kNoMemory no entry of the batch is stored and the map's
+  // contents are unchanged (growth work may have been done: only the layout moved). All
+  // memory the batch can need (its entries, growing the table, the overflow buckets of
+  // its inserts) is allocated before the first entry is published, so publishing cannot
+  // fail. Each pair is published with one atomic store, as by store(): a concurrent
+  // reader may see part of a batch while it is being published (a batch is not atomic
+  // for readers), but never part of a failed one. A batch that needs the table to grow
+  // finishes that growth at once under the write lock (not incrementally). *inserted
+  // (optional) counts the pairs that added a key.
+  Status storeMany(ebr::ThreadRecord& rec, const Blob* keys, const Blob* values, size_t n, uint64_t* inserted);
   // Stores value if key is absent (*loaded = false); else calls onExisting(Blob current)
   // and sets *loaded = true.
   template <class F>
@@ -288,7 +308,14 @@ class ConcurrentMap {
   bool evacuate(ebr::ThreadRecord& rec, uint64_t oldbucket);
   void advanceEvacuationMark(ebr::ThreadRecord& rec);
   void finishGrow(ebr::ThreadRecord& rec);
-  bool hashGrow();
+  bool hashGrow(bool bigger);
+  // Evacuates every remaining old bucket; false when out of memory (contents unchanged).
+  bool finishGrowing(ebr::ThreadRecord& rec);
+  // Puts e (a new key) in the first free slot of the chain from home; false when the
+  // chain is full (*last is then its last bucket).
+  bool placeInChain(Bucket* home, Entry* e, Bucket** last);
+  // Appends ovf (zeroed, unpublished) to the chain after last, holding e in slot 0.
+  void appendOverflow(Bucket* last, Bucket* ovf, Entry* e);
   // Slot of key in the chain from b, or {nullptr, 0}.
   static Slot locate(Bucket* b, const Blob& key, uint64_t hash);
   // Where key lives for a writer: its new bucket (after growWork) or unevacuated old one.
@@ -327,7 +354,10 @@ class ConcurrentMap {
   uint64_t noverflow_ = 0;
   uint64_t oldNoverflow_ = 0;
   uint64_t grows_ = 0, sameSizeGrows_ = 0;
-  uint64_t bytes_ = 0;
+  // Written under writeLock_, read without it by bytes() (so atomic, relaxed).
+  std::atomic<uint64_t> bytes_{0};
+  void addBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void subBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
 };
 
 // An iteration position: the hash classes already produced (see the header comment).

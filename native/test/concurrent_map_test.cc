@@ -397,6 +397,140 @@ TEST(ConcurrentMapMemory, AllocationFailureLeavesTheMapUnchanged) {
   EXPECT_TRUE(cmap_test::drainRetired(*rec));
 }
 
+// ---- storeMany: in order, and all or nothing ------------------------------------------------
+
+using Contents = std::map<std::string, std::string>;
+
+// The map's contents as iteration sees them (each key once), checked against load().
+Contents contentsOf(ConcurrentMap* m, gomap::ebr::ThreadRecord& rec) {
+  Contents out;
+  ConcurrentMap::Iterator* it = nullptr;
+  EXPECT_EQ(m->iterStart(rec, &it), Status::kOk);
+  while (m->iterNext(rec, it, 64, [&](Blob k, Blob v) { EXPECT_TRUE(out.emplace(text(k), text(v)).second); }) != 0) {
+  }
+  m->iterEnd(it);
+  EXPECT_EQ(out.size(), m->size());
+  for (auto& kv : out) {
+    std::string seen = "<absent>";
+    m->load(rec, str(kv.first), [&](Blob v) { seen = text(v); });
+    EXPECT_EQ(seen, kv.second);
+  }
+  return out;
+}
+
+// stats().bytes is exactly table + overflow buckets + entries (when no grow is running).
+void expectBytesAccountFor(ConcurrentMap* m, gomap::ebr::ThreadRecord& rec, const Contents& c) {
+  gomap::MapStats st = m->stats(rec);
+  if (st.growing) return;
+  uint64_t expected = gomap::zeroedFootprint(gomap::cmap_detail::kTableHeader +
+                                             st.buckets * sizeof(gomap::cmap_detail::Bucket)) +
+                      st.overflowBuckets * sizeof(gomap::cmap_detail::Bucket);
+  for (auto& kv : c) expected += gomap::cmap_detail::kEntryHeader + kv.first.size() + kv.second.size();
+  EXPECT_EQ(st.bytes, expected);
+}
+
+struct Batch {
+  std::vector<std::string> keys, values;
+  Status run(ConcurrentMap* m, gomap::ebr::ThreadRecord& rec, uint64_t* inserted) const {
+    std::vector<Blob> k, v;
+    for (auto& s : keys) k.push_back(str(s));
+    for (auto& s : values) v.push_back(str(s));
+    return m->storeMany(rec, k.data(), v.data(), k.size(), inserted);
+  }
+};
+
+TEST_F(ConcurrentMapBasics, StoreManyStoresInOrderAndCountsNewKeys) {
+  ASSERT_EQ(map_->store(*rec_, str("old"), str("0"), nullptr), Status::kOk);
+  Batch b{{"a", "old", "b", "a", "c"}, {"1", "2", "3", "4", "5"}};
+  uint64_t inserted = 99;
+  ASSERT_EQ(b.run(map_, *rec_, &inserted), Status::kOk);
+  EXPECT_EQ(inserted, 3u);  // a, b, c; "old" and the second "a" replace
+  Contents c = contentsOf(map_, *rec_);
+  EXPECT_EQ(c, (Contents{{"a", "4"}, {"b", "3"}, {"c", "5"}, {"old", "2"}}));
+  expectBytesAccountFor(map_, *rec_, c);
+  EXPECT_EQ(Batch{}.run(map_, *rec_, &inserted), Status::kOk);
+  EXPECT_EQ(inserted, 0u);
+}
+
+TEST_F(ConcurrentMapBasics, StoreManyRefusesATooLargePairBeforeStoringAny) {
+  uint8_t byte = 0;
+  Blob keys[3] = {str("x"), str("y"), str("z")};
+  Blob values[3] = {str("1"), Blob{gomap::kTagBytes, &byte, gomap::kMaxBlobLength + 1}, str("3")};
+  uint64_t inserted = 7;
+  EXPECT_EQ(map_->storeMany(*rec_, keys, values, 3, &inserted), Status::kTooLarge);
+  EXPECT_EQ(inserted, 0u);
+  EXPECT_EQ(map_->size(), 0u);
+}
+
+// Before each batch, the map holds `pre` entries (enough, with some seeds, to leave a grow
+// running). The batch mixes replacements, duplicates and new keys, enough to need
+// several doublings, and (with fewBuckets) overflow buckets for inserts and evacuations.
+void storeManyFailingEveryAllocation(uint64_t (*hashOverride)(uint64_t), int pre, int batchSize,
+                                     bool midGrow = false) {
+  cmap_test::Registered rec;
+  Batch batch;
+  for (int i = 0; i < batchSize; ++i) {
+    const int k = i % 7 == 0 ? i / 2 : pre + i;  // some existing keys, some twice
+    batch.keys.push_back("k" + std::to_string(k));
+    batch.values.push_back("b" + std::to_string(i) + std::string(static_cast<size_t>(i % 30), 'v'));
+  }
+  auto prepare = [&](bool* growing) {
+    ConcurrentMap* m = cmap_test::newMap(31, hashOverride);
+    for (int i = 0; i < pre || (midGrow && !m->stats(*rec).growing); ++i) {
+      EXPECT_EQ(m->store(*rec, str("k" + std::to_string(i)), str("p" + std::to_string(i)), nullptr), Status::kOk);
+    }
+    *growing = m->stats(*rec).growing;
+    EXPECT_TRUE(*growing || !midGrow);
+    return m;
+  };
+  // The expected result, and the allocations a successful batch makes.
+  bool growing = false;
+  ConcurrentMap* m = prepare(&growing);
+  const Contents before = contentsOf(m, *rec);
+  const uint64_t start = gomap::allocationCount();
+  uint64_t inserted = 0;
+  ASSERT_EQ(batch.run(m, *rec, &inserted), Status::kOk);
+  const uint64_t allocations = gomap::allocationCount() - start;
+  const Contents after = contentsOf(m, *rec);
+  expectBytesAccountFor(m, *rec, after);
+  EXPECT_EQ(inserted, after.size() - before.size());
+  m->release();
+  ASSERT_GT(allocations, static_cast<uint64_t>(batchSize));
+
+  int failures = 0;
+  for (uint64_t n = 1; n <= allocations + 1; ++n) {
+    bool g = false;
+    m = prepare(&g);
+    ASSERT_EQ(g, growing);
+    gomap::failNthAllocation(n);
+    Status s = batch.run(m, *rec, &inserted);
+    gomap::failNthAllocation(0);
+    const Contents seen = contentsOf(m, *rec);
+    if (s == Status::kOk) {
+      EXPECT_EQ(seen, after) << "failing allocation " << n;
+    } else {
+      ++failures;
+      ASSERT_EQ(s, Status::kNoMemory);
+      EXPECT_EQ(seen, before) << "failing allocation " << n << " left part of the batch";
+      ASSERT_EQ(batch.run(m, *rec, &inserted), Status::kOk);  // and the map still works
+      EXPECT_EQ(contentsOf(m, *rec), after);
+    }
+    expectBytesAccountFor(m, *rec, after);
+    m->release();
+    if (::testing::Test::HasFailure()) break;
+  }
+  // Each of the batch's allocations was made to fail once (n = allocations + 1 fails
+  // nothing); at least one per entry must have failed the batch.
+  EXPECT_GE(failures, static_cast<int>(batchSize));
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
+TEST(ConcurrentMapStoreMany, AllOrNothingIntoAnEmptyMap) { storeManyFailingEveryAllocation(nullptr, 0, 120); }
+TEST(ConcurrentMapStoreMany, AllOrNothingDuringAGrow) { storeManyFailingEveryAllocation(nullptr, 100, 40, true); }
+TEST(ConcurrentMapStoreMany, AllOrNothingUnderCollisions) { storeManyFailingEveryAllocation(fewBuckets, 60, 150); }
+TEST(ConcurrentMapStoreMany, AllOrNothingSmallBatchIntoABigMap) { storeManyFailingEveryAllocation(fewBuckets, 300, 9); }
+TEST(ConcurrentMapStoreMany, AllOrNothingSmallBatchMidGrow) { storeManyFailingEveryAllocation(nullptr, 700, 9, true); }
+
 TEST(ConcurrentMapLimits, TooLargeKeysAndValuesAreRefused) {
   cmap_test::Registered rec;
   ConcurrentMap* m = cmap_test::newMap(4);

@@ -83,6 +83,82 @@ TEST(ConcurrentMapThreads, CompareAndSwapCountersLoseNoUpdate) {
   EXPECT_TRUE(drainRetired(*main));
 }
 
+// Two writers store batches (storeMany) into a growing map, each over its own keys, while
+// a reader loads and iterates: every value seen was stored for its key, a key's version
+// never goes back for a reader, and at the end each key holds its last batch's value.
+TEST(ConcurrentMapThreads, StoreManyBatchesWithConcurrentReaders) {
+  constexpr uint64_t kKeys = 3000;
+  constexpr int kBatches = 120;
+  constexpr uint64_t kBatch = 97;
+  Registered main;
+  ConcurrentMap* m = newMap(5);
+  auto versionOf = [](const std::string& v) { return std::stoull(v.substr(v.find(":v") + 2)); };
+  std::atomic<bool> stop{false};
+  std::atomic<int> readerErrors{0};
+  std::thread reader([&] {
+    Registered rec;
+    std::vector<uint64_t> last(kKeys, 0);
+    uint64_t x = 1;
+    while (!stop.load(std::memory_order_relaxed)) {
+      for (int i = 0; i < 200; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const uint64_t k = (x >> 33) % kKeys;
+        IntKey key(k);
+        std::string seen;
+        if (!m->load(*rec, key.blob(), [&](Blob b) { seen = text(b); })) continue;
+        if (!plausibleValueFor(k, seen) || versionOf(seen) < last[k]) readerErrors.fetch_add(1);
+        else last[k] = versionOf(seen);
+      }
+      ConcurrentMap::Iterator* it = nullptr;
+      if (m->iterStart(*rec, &it) != Status::kOk) continue;
+      while (m->iterNext(*rec, it, 256, [&](Blob k, Blob v) {
+        if (!plausibleValueFor(intOf(k), text(v))) readerErrors.fetch_add(1);
+      }) != 0) {
+      }
+      m->iterEnd(it);
+    }
+  });
+  std::vector<std::vector<uint64_t>> finalVersion(2, std::vector<uint64_t>(kKeys, 0));
+  bool finished = runThreads(2, [&](int w) {
+    Registered rec;
+    for (int b = 1; b <= kBatches; ++b) {
+      std::vector<IntKey> keys;
+      std::vector<std::string> values;
+      for (uint64_t j = 0; j < kBatch; ++j) {
+        const uint64_t k = ((static_cast<uint64_t>(b) * 53 + j * 2) % kKeys & ~uint64_t{1}) | static_cast<uint64_t>(w);
+        if (k >= kKeys) continue;
+        keys.emplace_back(k);
+        values.push_back(valueFor(k, static_cast<uint64_t>(b)));
+        finalVersion[w][k] = static_cast<uint64_t>(b);
+      }
+      std::vector<Blob> kb, vb;
+      for (auto& k : keys) kb.push_back(k.blob());
+      for (auto& v : values) vb.push_back(strBlob(v));
+      ASSERT_EQ(m->storeMany(*rec, kb.data(), vb.data(), kb.size(), nullptr), Status::kOk);
+    }
+  });
+  stop.store(true);
+  reader.join();
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(readerErrors.load(), 0);
+  uint64_t present = 0;
+  for (uint64_t k = 0; k < kKeys; ++k) {
+    const uint64_t want = finalVersion[k & 1][k];
+    IntKey key(k);
+    std::string seen = "<absent>";
+    m->load(*main, key.blob(), [&](Blob b) { seen = text(b); });
+    if (want == 0) {
+      EXPECT_EQ(seen, "<absent>") << k;
+    } else {
+      ++present;
+      EXPECT_EQ(seen, valueFor(k, want)) << k;
+    }
+  }
+  EXPECT_EQ(m->size(), present);
+  m->release();
+  EXPECT_TRUE(drainRetired(*main));
+}
+
 // Swaps on one hot key from every thread: each value stored must be handed back as some
 // swap's previous value exactly once (or be the final value): nothing lost, nothing twice.
 TEST(ConcurrentMapThreads, SwapsHandBackEveryValueExactlyOnce) {
