@@ -61,10 +61,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     return failInit(env, exports, "gomap: could not define the addon's SyncMap functions");
   }
   if (gomap::addon::testingRequested() && gomap::addon::defineTestingFunctions(env, exports) != napi_ok) {
-    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the test-only functions"), exports);
+    return failInit(env, exports, "gomap: could not define the test-only functions");
   }
   if (gomap::addon::defineCacheFunctions(env, exports) != napi_ok) {
-    NAPI_THROW(Napi::Error::New(env, "gomap: could not define the addon's cache functions"), exports);
+    return failInit(env, exports, "gomap: could not define the addon's cache functions");
   }
   return exports;
 }
