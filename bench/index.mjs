@@ -22,6 +22,7 @@ import { runOpsScenario } from './workloads/ops.mjs';
 import { runSync } from './workloads/sync.mjs';
 import { renderFlood, runFlood } from './workloads/flood.mjs';
 import { renderCache, runCacheSection } from './workloads/cache.mjs';
+import { runSyncCore } from './workloads/sync-core.mjs';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -107,6 +108,8 @@ async function main() {
     return r;
   });
   if (!standIn) await section(results, 'cache', () => runCacheSection({ options, log }));
+  // SyncMap's C++ core on 1 and 2 threads vs Go 1.19's sync.Map and map + RWMutex.
+  if (!standIn) await section(results, 'synccore', () => runSyncCore({ n: options.syncN, quick: options.quick, log }));
   checkPermutations(results);
 
   results.options.sections = [...options.sections];
@@ -120,6 +123,7 @@ ${renderFlood(results.flood)}
 
 ${renderEngines(results.wasm)}`;
   if (results.cache) report += `\n${renderCache(results.cache)}`;
+  if (results.synccore) report += `\n\n${results.synccore.markdown}`;
   mkdirSync(dirname(`${RESULTS_DIR}${options.out}.md`), { recursive: true });
   writeFileSync(`${RESULTS_DIR}${options.out}.md`, report + '\n');
   writeFileSync(`${RESULTS_DIR}${options.out}.json`, JSON.stringify(results, null, 2) + '\n');

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 
-const SECTIONS = ['ops', 'batch', 'memory', 'gc', 'core', 'go', 'sync', 'flood', 'wasm', 'cache'];
+const SECTIONS = ['ops', 'batch', 'memory', 'gc', 'core', 'go', 'sync', 'flood', 'wasm', 'cache', 'synccore'];
 
 const PROFILES = {
   default: {
