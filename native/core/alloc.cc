@@ -6,6 +6,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
 
 namespace gomap {
 
@@ -88,5 +91,20 @@ void freeBytes(void* p) noexcept { std::free(p); }
 void failNthAllocation(uint64_t n) noexcept { g_failCountdown.store(n, std::memory_order_relaxed); }
 
 uint64_t allocationCount() noexcept { return g_allocations.load(std::memory_order_relaxed); }
+
+size_t maxTableBytes() noexcept {
+  static const size_t limit = [] {
+    size_t fallback = SIZE_MAX / 4;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long pageSize = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && pageSize > 0 && static_cast<unsigned long>(pages) <= SIZE_MAX / static_cast<unsigned long>(pageSize)) {
+      return static_cast<size_t>(pages) * static_cast<size_t>(pageSize);
+    }
+#endif
+    return fallback;
+  }();
+  return limit;
+}
 
 }  // namespace gomap

@@ -21,6 +21,13 @@ void freeZeroedBytes(void* p, size_t bytes) noexcept;
 size_t zeroedFootprint(size_t bytes) noexcept;
 void freeBytes(void* p) noexcept;
 
+// The largest bucket array a map may ask for: the machine's physical memory (a table
+// bigger than RAM can never be used), or SIZE_MAX / 4 where that cannot be read. Maps
+// refuse a hint or reserve() that needs more with Status::kTooLarge themselves, instead
+// of relying on the OS to refuse the mapping (with vm.overcommit_memory=1 it would not,
+// and clear() would later touch every page).
+size_t maxTableBytes() noexcept;
+
 // Test hook: the allocation `n` calls from now fails (n = 1: the next one), and every
 // later one succeeds again. n = 0 disarms the hook.
 void failNthAllocation(uint64_t n) noexcept;

@@ -24,9 +24,18 @@ ConcurrentMap::ConcurrentMap(const MapOptions& options)
   iteratorSeed_.store(hash0_ ^ 0x2545f4914f6cdd1dull, std::memory_order_relaxed);
 }
 
+// A table of 2^B buckets that no machine here could hold: past kMaxB, or bigger than
+// physical memory (alloc.h maxTableBytes). Refused up front with kTooLarge, not left to
+// the OS (an overcommitting kernel would map 20 TB lazily).
+static bool tableTooLarge(unsigned B) noexcept {
+  if (B >= map_detail::kMaxB) return true;
+  const uint64_t buckets = uint64_t{1} << B;
+  return buckets > (maxTableBytes() - kTableHeader) / sizeof(cmap_detail::Bucket);
+}
+
 Status ConcurrentMap::create(const MapOptions& options, ConcurrentMap** out) noexcept {
   const unsigned B = map_detail::bucketBitsFor(options.hint);
-  if (B >= map_detail::kMaxB) return Status::kTooLarge;
+  if (tableTooLarge(B)) return Status::kTooLarge;
   auto* m = new (std::nothrow) ConcurrentMap(options);
   if (m == nullptr) return Status::kNoMemory;
   Table* t = newTable(B);
@@ -571,7 +580,7 @@ void ConcurrentMap::clear(ebr::ThreadRecord& rec) {
 
 Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   const unsigned target = map_detail::bucketBitsFor(n);
-  if (target >= map_detail::kMaxB) return Status::kTooLarge;
+  if (tableTooLarge(target)) return Status::kTooLarge;
   ebr::Guard guard(rec);
   std::lock_guard<std::mutex> lock(writeLock_);
   Table* t = current();

@@ -547,4 +547,33 @@ TEST(ConcurrentMapLimits, TooLargeKeysAndValuesAreRefused) {
   m->release();
 }
 
+// Absurd sizes are refused by the core (kTooLarge), not by the OS failing a huge mapping
+// (kNoMemory), which an overcommitting kernel (vm.overcommit_memory=1) would not do.
+TEST(ConcurrentMapLimits, TablesBiggerThanMemoryAreRefused) {
+  const size_t limit = gomap::maxTableBytes();
+  EXPECT_GE(limit, size_t{64} << 20);  // physical memory: at least 64 MiB anywhere we run
+  cmap_test::Registered rec;
+  for (uint64_t n : {uint64_t{1} << 40, uint64_t{1} << 36, uint64_t{limit / 8}}) {
+    ConcurrentMap* none = nullptr;
+    gomap::MapOptions options;
+    options.hint = n;  // n entries need > n / 6.5 buckets of 80 bytes: more than `limit`
+    EXPECT_EQ(ConcurrentMap::create(options, &none), Status::kTooLarge) << n;
+    EXPECT_EQ(none, nullptr);
+    ConcurrentMap* m = cmap_test::newMap(0);
+    EXPECT_EQ(m->reserve(*rec, n), Status::kTooLarge) << n;
+    bool inserted = false;  // still usable, still small
+    EXPECT_EQ(m->store(*rec, str("k"), str("v"), &inserted), Status::kOk);
+    EXPECT_TRUE(inserted);
+    EXPECT_EQ(m->size(), 1u);
+    EXPECT_LT(m->stats(*rec).bytes, uint64_t{1} << 20);
+    m->release();
+  }
+  // Sizes that fit are honoured.
+  ConcurrentMap* m = cmap_test::newMap(0);
+  EXPECT_EQ(m->reserve(*rec, uint64_t{1} << 16), Status::kOk);
+  EXPECT_GE(m->stats(*rec).buckets, (uint64_t{1} << 16) / 8);
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
 }  // namespace
