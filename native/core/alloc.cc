@@ -94,6 +94,9 @@ uint64_t allocationCount() noexcept { return g_allocations.load(std::memory_orde
 
 size_t maxTableBytes() noexcept {
   static const size_t limit = [] {
+#if defined(__wasm__)
+    return static_cast<size_t>(SIZE_MAX);  // wasm32: linear memory (4 GiB) is the limit
+#endif
     size_t fallback = SIZE_MAX / 4;
 #if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
     const long pages = sysconf(_SC_PHYS_PAGES);

@@ -1028,6 +1028,9 @@ template <class K, class V>
 Status GoMap<K, V>::reserve(uint64_t n) {
   unsigned target = map_detail::bucketBitsFor(n);
   if (target >= map_detail::kMaxB) return Status::kTooLarge;
+  // A table bigger than the machine's memory is refused here, not left to the OS (which
+  // grants huge mappings under overcommit): see maxTableBytes().
+  if (map_detail::bucketShift(target) > maxTableBytes() / kBucketSize) return Status::kTooLarge;
   if (buckets_ == nullptr) {
     Array* a = newArray(target);
     if (a == nullptr) return Status::kNoMemory;

@@ -211,4 +211,29 @@ TEST(GoMapSizing, ShrinkWhenNothingToShrink) {
 }
 
 }  // namespace
+// A reserve (or hint) whose bucket array alone would exceed the machine's memory is
+// refused by the map itself with kTooLarge, not handed to the OS (which may grant a huge
+// mapping under overcommit), and the map is unchanged.
+TEST(GoMapSizing, TablesBiggerThanMemoryAreRefused) {
+  GoMap<Word64Key, Word64Value> m;
+  for (uint64_t i = 0; i < 100; ++i) ASSERT_EQ(m.set(i, i * 3), Status::kOk);
+  const MapStats before = m.stats();
+  // maxTableBytes() entries need far more than maxTableBytes() bytes of buckets.
+  const uint64_t tooMany = static_cast<uint64_t>(maxTableBytes());
+  ASSERT_LT(bucketBitsFor(tooMany), map_detail::kMaxB);  // refused by the memory cap, not by kMaxB
+  EXPECT_EQ(m.reserve(tooMany), Status::kTooLarge);
+  const MapStats after = m.stats();
+  EXPECT_EQ(after.B, before.B);
+  EXPECT_EQ(after.bytes, before.bytes);
+  EXPECT_EQ(m.size(), 100u);
+  uint64_t v = 0;
+  ASSERT_TRUE(m.get(42, &v));
+  EXPECT_EQ(v, 126u);
+
+  GoMap<Word64Key, Word64Value> fresh;
+  EXPECT_EQ(fresh.init(tooMany), Status::kTooLarge);
+  EXPECT_EQ(fresh.stats().buckets, 1u);  // B = 0, nothing allocated
+  EXPECT_EQ(fresh.stats().bytes, 0u);
+}
+
 }  // namespace gomap_test
