@@ -564,19 +564,24 @@ describeEachBackend('hardening: hostile input to every public method', () => {
 
   it('a string of the largest length V8 allows: refused or handled, never a crash', () => {
     const huge = 'x'.repeat(2 ** 29 - 24); // V8's maximum string length on 64-bit
+    const withSync = SUBJECTS.includes(SYNCMAP_SUBJECT as Subject<unknown>);
     const numbers = makeMap({ key: 'f64', value: 'string' });
-    const syncNumbers = new SyncMap<unknown, unknown>({ key: 'f64', value: 'string' });
+    const syncNumbers = withSync ? new SyncMap<unknown, unknown>({ key: 'f64', value: 'string' }) : undefined;
     numbers.set(1, 'one');
-    syncNumbers.set(1, 'one');
+    syncNumbers?.set(1, 'one');
     const model = GOMAP_SUBJECT.contents(numbers, 'f64', 'string');
     const tries: [Subject<unknown>, () => unknown][] = [
       [GOMAP_SUBJECT, () => numbers.set(huge, 'v')],
       [GOMAP_SUBJECT, () => numbers.get(huge)],
       [GOMAP_SUBJECT, () => numbers.setMany([[3, 'ok'], [huge, 'v']])],
-      [SYNCMAP_SUBJECT, () => syncNumbers.set(huge, 'v')],
-      [SYNCMAP_SUBJECT, () => syncNumbers.loadOrStore(huge, 'v')],
-      [SYNCMAP_SUBJECT, () => syncNumbers.setMany([[3, 'ok'], [huge, 'v']])],
     ];
+    if (syncNumbers) {
+      tries.push(
+        [SYNCMAP_SUBJECT, () => syncNumbers.set(huge, 'v')],
+        [SYNCMAP_SUBJECT, () => syncNumbers.loadOrStore(huge, 'v')],
+        [SYNCMAP_SUBJECT, () => syncNumbers.setMany([[3, 'ok'], [huge, 'v']])],
+      );
+    }
     for (const [subject, f] of tries) {
       counts.get(subject.name)!.calls++;
       let error: unknown;
@@ -587,24 +592,26 @@ describeEachBackend('hardening: hostile input to every public method', () => {
       }
       expect(error, 'a string is not an f64 key').toBeInstanceOf(TypeError);
       expectMapMatches(numbers, model);
-      expectMapMatches(syncNumbers as unknown as LooseMap, model);
+      if (syncNumbers) expectMapMatches(syncNumbers as unknown as LooseMap, model);
     }
     numbers.close();
-    syncNumbers.close();
+    syncNumbers?.close();
     // A 'string' map takes it as a key (a key may be up to 1 GiB): looking it up works.
     const strings = makeMap({ key: 'string', value: 'f64' });
-    const syncStrings = new SyncMap<unknown, unknown>({ key: 'string', value: 'f64' });
     strings.set('x', 1);
-    syncStrings.set('x', 1);
     counts.get('GoMap')!.calls++;
-    counts.get('SyncMap')!.calls += 2;
     expect(strings.has(huge)).toBe(false);
-    expect(syncStrings.has(huge)).toBe(false);
-    expect(syncStrings.get(huge)).toBe(undefined);
     expect(strings.size).toBe(1);
-    expect(syncStrings.size).toBe(1);
     strings.close();
-    syncStrings.close();
+    if (withSync) {
+      const syncStrings = new SyncMap<unknown, unknown>({ key: 'string', value: 'f64' });
+      syncStrings.set('x', 1);
+      counts.get('SyncMap')!.calls += 2;
+      expect(syncStrings.has(huge)).toBe(false);
+      expect(syncStrings.get(huge)).toBe(undefined);
+      expect(syncStrings.size).toBe(1);
+      syncStrings.close();
+    }
   });
 
   it(`ran at least 10,000 hostile calls per subject (printed)`, () => {
