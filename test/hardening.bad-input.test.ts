@@ -4,8 +4,7 @@
  *
  * test/gomap.bad-input.test.ts checks wrong kinds, options and sizes one by one, with the
  * error messages. This file throws the nastiest values JS has at every public method,
- * through one table per container (SUBJECTS: GoMap, SyncMap; GoCache plugs in by adding
- * a row): how to make one (per kind pair), its methods (name + how to call it with
+ * through one table per container (SUBJECTS: GoMap, SyncMap, GoCache): how to make one (per kind pair), its methods (name + how to call it with
  * arbitrary arguments), and how to read its contents. SyncMap's row also calls
  * SyncMap.attach with hostile, forged (neighbouring ids, other generations), stale (the
  * closed map's), mistyped (other kinds) and live handles, and uses a closed view and a
@@ -32,7 +31,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GoMap, SyncMap } from '../lib/index.ts';
+import { GoCache, GoMap, SyncMap } from '../lib/index.ts';
 import { SYNC_KEY_KINDS, SYNC_VALUE_KINDS, type SyncMapHandle } from '../lib/sync-options.ts';
 import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
 import {
@@ -440,9 +439,92 @@ const SYNCMAP_SUBJECT: Subject<LooseSync> = {
   runs: 100,
 };
 
-// SyncMap needs the native engine (on WebAssembly its constructor refuses with
-// ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts).
-const SUBJECTS = (loadedBackend === 'native' ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT] : [GOMAP_SUBJECT]) as Subject<unknown>[];
+type LooseCache = GoCache<unknown, unknown>;
+const cacheProto = GoCache.prototype as object;
+const cacheMethod = (name: string | symbol, argc: number, tame = false): Method<LooseMap> =>
+  protoMethod(name, argc, tame, cacheProto);
+
+/** Bounds that are not refused would size real tables: keep them small (as tameCount). */
+function tameCacheOptions(options: unknown): unknown {
+  if (options === null || typeof options !== 'object' || Array.isArray(options) || Object.getPrototypeOf(options) !== Object.prototype) {
+    return options;
+  }
+  const o: Record<string, unknown> = { ...(options as object) };
+  for (const name of ['max', 'maxBytes']) if (name in o) o[name] = tameCount(o[name]);
+  return o;
+}
+
+const GOCACHE_SUBJECT: Subject<LooseCache> = {
+  name: 'GoCache',
+  keyKinds: KEY_KINDS,
+  valueKinds: VALUE_KINDS,
+  make(key, value) {
+    // No ttl: contents change only through calls (a snapshot is retaken after each one).
+    const c = new GoCache<unknown, unknown>({ max: 64, key, value });
+    for (let i = 0; i < 12; i++) c.set(bulkKey(key, i), bulkValue(value, i));
+    return c;
+  },
+  contents(c, key, value) {
+    const model = new Model(key, value);
+    for (const [k, v] of c) model.set(k, v);
+    return model;
+  },
+  expectContents: (c, model) => expectMapMatches(c as unknown as LooseMap, model),
+  close: (c) => c.close(),
+  methods: [
+    cacheMethod('get', 1),
+    cacheMethod('peek', 1),
+    cacheMethod('has', 1),
+    cacheMethod('delete', 1),
+    cacheMethod('set', 3),
+    cacheMethod('getRemainingTTL', 1),
+    cacheMethod('clear', 0),
+    cacheMethod('purgeStale', 0),
+    cacheMethod('stats', 0),
+    cacheMethod('forEach', 2),
+    cacheMethod('keys', 0),
+    cacheMethod('values', 0),
+    cacheMethod('entries', 0),
+    cacheMethod(Symbol.iterator, 0),
+    cacheMethod('close', 0),
+    cacheMethod(Symbol.dispose ?? Symbol.for('nodejs.dispose'), 0),
+    getter('size', cacheProto),
+    getter(Symbol.toStringTag, cacheProto),
+    {
+      // Without a fetch option, fetch(key) resolves to get(key): a bad key rejects the
+      // promise (observed here, so no rejection goes unhandled) or throws at once.
+      name: 'fetch',
+      call(self, args) {
+        const f = (cacheProto as { fetch: (k: unknown) => Promise<unknown> }).fetch;
+        const p = Reflect.apply(f, self, [args[0]]) as unknown;
+        if (p instanceof Promise) p.catch(() => undefined);
+        return undefined;
+      },
+    },
+    {
+      name: 'constructor',
+      call(_self, args) {
+        new GoCache(tameCacheOptions(args[0]) as never).close();
+        return undefined;
+      },
+    },
+  ],
+  forgedReceivers(closed) {
+    const goMap = makeMap({ key: 'string', value: 'string' });
+    goMap.set('k', 'v');
+    return [closed, goMap, {}, Object.create(GoCache.prototype), new Proxy(closed, {}), null, undefined, 42, new Map()];
+  },
+  releaseReceivers(forged) {
+    (forged[1] as LooseMap).close();
+  },
+  runs: 80,
+};
+
+// SyncMap and GoCache need the native engine (on WebAssembly their constructors refuse
+// with ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts).
+const SUBJECTS = (
+  loadedBackend === 'native' ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT] : [GOMAP_SUBJECT]
+) as Subject<unknown>[];
 
 // ---------------------------------------------------------------------------------
 // The property
