@@ -185,47 +185,59 @@ export function createWasmBinding(file: string): NativeBinding {
     return 0;
   }
 
-  /** Writes key `key` (refId: its identity id) into the Arg at `arg`, blob bytes at `at`. */
-  function writeKey(rec: MapRecord, arg: number, at: number, key: unknown, refId: unknown, hasRef: boolean): number {
-    switch (rec.keyKind) {
+  /**
+   * Writes a key or value of a typed kind ('f64', 'i64', 'string', 'bytes') into the Arg
+   * at `arg`, blob bytes at `at`, checking its type and size: the blob length, or -1 when
+   * `kind` is not one of those (the caller handles 'any' keys and slab-index values).
+   */
+  function writeTyped(kind: number, role: 'key' | 'value', arg: number, at: number, x: unknown): number {
+    switch (kind) {
       case K_F64:
-        if (typeof key !== 'number') throw wrongKind('key', 'a number', 'f64', key);
-        heap.f64[arg >>> 3] = key;
+        if (typeof x !== 'number') throw wrongKind(role, 'a number', 'f64', x);
+        heap.f64[arg >>> 3] = x;
         return 0;
       case K_I64:
-        if (typeof key !== 'bigint') throw wrongKind('key', 'a bigint', 'i64', key);
-        if (key < I64_MIN || key > I64_MAX) throw rangeError("GoMap key is outside the signed 64-bit range of key kind 'i64'");
-        heap.i64[arg >>> 3] = key;
+        if (typeof x !== 'bigint') throw wrongKind(role, 'a bigint', 'i64', x);
+        if (x < I64_MIN || x > I64_MAX) throw rangeError(`GoMap ${role} is outside the signed 64-bit range of ${role} kind 'i64'`);
+        heap.i64[arg >>> 3] = x;
         return 0;
       case K_STRING:
-        if (typeof key !== 'string') throw wrongKind('key', 'a string', 'string', key);
-        return writeStringChecked(arg, at, key, 'key', 'string');
+        if (typeof x !== 'string') throw wrongKind(role, 'a string', 'string', x);
+        return writeStringChecked(arg, at, x, role, 'string');
       case K_BYTES:
-        if (!isBytes(key)) throw wrongKind('key', 'a Uint8Array or Buffer', 'bytes', key);
-        if (bytesLength(key) > MAX_BLOB_BYTES) throw tooLong('key', 'bytes', bytesLength(key));
-        return heap.writeBytes(arg, at, key);
+        if (!isBytes(x)) throw wrongKind(role, 'a Uint8Array or Buffer', 'bytes', x);
+        if (bytesLength(x) > MAX_BLOB_BYTES) throw tooLong(role, 'bytes', bytesLength(x));
+        return heap.writeBytes(arg, at, x);
       default:
-        if (hasRef) return heap.writeRef(arg, at, checkRefId(refId));
-        switch (typeof key) {
-          case 'number':
-            return heap.writeNumberKey(arg, at, key);
-          case 'string':
-            return writeStringChecked(arg, at, key, 'key', 'any');
-          case 'bigint':
-            return heap.writeBigIntKey(arg, at, key);
-          case 'boolean':
-            heap.setBlob(arg, key ? 6 : 5, at, 0);
-            return 0;
-          case 'undefined':
-            heap.setBlob(arg, 7, at, 0);
-            return 0;
-          default:
-            if (key === null) {
-              heap.setBlob(arg, 8, at, 0);
-              return 0;
-            }
-            throw typeError('GoMap internal error: object and symbol keys are passed by identity id');
+        return -1;
+    }
+  }
+
+  /** Writes key `key` (refId: its identity id) into the Arg at `arg`, blob bytes at `at`. */
+  function writeKey(rec: MapRecord, arg: number, at: number, key: unknown, refId: unknown, hasRef: boolean): number {
+    const n = writeTyped(rec.keyKind, 'key', arg, at, key);
+    if (n >= 0) return n;
+    // 'any' keys
+    if (hasRef) return heap.writeRef(arg, at, checkRefId(refId));
+    switch (typeof key) {
+      case 'number':
+        return heap.writeNumberKey(arg, at, key);
+      case 'string':
+        return writeStringChecked(arg, at, key, 'key', 'any');
+      case 'bigint':
+        return heap.writeBigIntKey(arg, at, key);
+      case 'boolean':
+        heap.setBlob(arg, key ? 6 : 5, at, 0);
+        return 0;
+      case 'undefined':
+        heap.setBlob(arg, 7, at, 0);
+        return 0;
+      default:
+        if (key === null) {
+          heap.setBlob(arg, 8, at, 0);
+          return 0;
         }
+        throw typeError('GoMap internal error: object and symbol keys are passed by identity id');
     }
   }
 
@@ -237,27 +249,10 @@ export function createWasmBinding(file: string): NativeBinding {
 
   /** Writes value `v` into the Arg at `arg`, blob bytes at `at`. */
   function writeValue(rec: MapRecord, arg: number, at: number, v: unknown): number {
-    switch (rec.valueKind) {
-      case K_F64:
-        if (typeof v !== 'number') throw wrongKind('value', 'a number', 'f64', v);
-        heap.f64[arg >>> 3] = v;
-        return 0;
-      case K_I64:
-        if (typeof v !== 'bigint') throw wrongKind('value', 'a bigint', 'i64', v);
-        if (v < I64_MIN || v > I64_MAX) throw rangeError("GoMap value is outside the signed 64-bit range of value kind 'i64'");
-        heap.i64[arg >>> 3] = v;
-        return 0;
-      case K_STRING:
-        if (typeof v !== 'string') throw wrongKind('value', 'a string', 'string', v);
-        return writeStringChecked(arg, at, v, 'value', 'string');
-      case K_BYTES:
-        if (!isBytes(v)) throw wrongKind('value', 'a Uint8Array or Buffer', 'bytes', v);
-        if (bytesLength(v) > MAX_BLOB_BYTES) throw tooLong('value', 'bytes', bytesLength(v));
-        return heap.writeBytes(arg, at, v);
-      default:
-        writeSlabIndex(arg, checkSlabIndex(v));
-        return 0;
-    }
+    const n = writeTyped(rec.valueKind, 'value', arg, at, v);
+    if (n >= 0) return n;
+    writeSlabIndex(arg, checkSlabIndex(v)); // 'any' values: a slab index
+    return 0;
   }
 
   function checkSlabIndex(v: unknown): number {
