@@ -20,6 +20,7 @@
 
 #include "cache_binding.h"
 #include "errors.h"
+#include "js_args.h"
 #include "handle_table.h"
 
 namespace gomap::addon {
@@ -139,23 +140,10 @@ napi_value CacheCreate(napi_env env, napi_callback_info info) {
   void* data;
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
   if (argc < 7) return throwTypeError(env, "GoCache create needs 7 arguments");
-  static const char* const kNames[] = {"f64", "i64", "string", "bytes", "any"};
-  auto readKind = [&](napi_value v, const char* what, int* out) {
-    char buf[16];
-    size_t len = 0;
-    if (napi_get_value_string_utf8(env, v, buf, sizeof buf, &len) == napi_ok) {
-      for (int i = 0; i < 5; ++i) {
-        if (std::strcmp(buf, kNames[i]) == 0) {
-          *out = i;
-          return true;
-        }
-      }
-    }
-    throwTypeError(env, std::string("GoCache ") + what + " kind must be one of 'f64', 'i64', 'string', 'bytes', 'any'");
-    return false;
-  };
   int keyKind = 0, valueKind = 0;
-  if (!readKind(argv[0], "key", &keyKind) || !readKind(argv[1], "value", &valueKind)) return nullptr;
+  if (!readKindIndex(env, argv[0], "GoCache", "key", &keyKind) || !readKindIndex(env, argv[1], "GoCache", "value", &valueKind)) {
+    return nullptr;
+  }
   CacheLimits limits;
   if (!readLimit(env, argv[2], "max", &limits.maxEntries)) return nullptr;
   if (!readLimit(env, argv[3], "maxBytes", &limits.maxBytes)) return nullptr;

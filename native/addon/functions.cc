@@ -9,6 +9,7 @@
 
 #include "addon_state.h"
 #include "errors.h"
+#include "js_args.h"
 #include "io_area.h"
 #include "map_binding.h"
 
@@ -56,24 +57,6 @@ bool readCount(napi_env env, napi_value value, const char* what, uint64_t* out) 
   return true;
 }
 
-// The elements of a JS array (reading them may run JS: do it before using a map).
-bool readArray(napi_env env, napi_value array, const char* what, std::vector<napi_value>* out) {
-  bool isArray = false;
-  if (napi_is_array(env, array, &isArray) != napi_ok || !isArray) {
-    throwTypeError(env, std::string("GoMap ") + what + " must be an array, got " + describeType(env, array));
-    return false;
-  }
-  uint32_t n = 0;
-  if (napi_get_array_length(env, array, &n) != napi_ok) return false;
-  out->resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (napi_get_element(env, array, i, &(*out)[i]) != napi_ok) {
-      if (!exceptionPending(env)) throwTypeError(env, std::string("GoMap ") + what + " could not be read");
-      return false;
-    }
-  }
-  return true;
-}
 
 bool isUndefined(napi_env env, napi_value value) {
   napi_valuetype type;
@@ -164,9 +147,9 @@ napi_value GetMany(napi_env env, napi_callback_info info) {
   double handle;
   if (!readHandle(env, argv[0], "map", &handle)) return nullptr;
   std::vector<napi_value> keys, refs;
-  if (!readArray(env, argv[1], "getMany keys", &keys)) return nullptr;
+  if (!readArray(env, argv[1], "GoMap", "getMany keys", &keys)) return nullptr;
   bool withRefs = argc > 2 && !isUndefined(env, argv[2]);
-  if (withRefs && !readArray(env, argv[2], "getMany refIds", &refs)) return nullptr;
+  if (withRefs && !readArray(env, argv[2], "GoMap", "getMany refIds", &refs)) return nullptr;
   if (withRefs && refs.size() < keys.size()) refs.resize(keys.size(), argv[2]);  // not ids: refused later
   MapBinding* map = stateOf(data)->findMap(handle);  // after the reads: they may have run JS
   if (map == nullptr) return throwClosed(env);
@@ -182,7 +165,7 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   double handle;
   if (!readHandle(env, argv[0], "map", &handle)) return nullptr;
   std::vector<napi_value> keys, values, refs;
-  if (!readArray(env, argv[1], "setMany keys", &keys)) return nullptr;
+  if (!readArray(env, argv[1], "GoMap", "setMany keys", &keys)) return nullptr;
   uint32_t* slabIndexes = nullptr;
   size_t valueCount = 0;
   napi_typedarray_type type;
@@ -194,7 +177,7 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
     }
     slabIndexes = static_cast<uint32_t*>(indexData);
   } else {
-    if (!readArray(env, argv[2], "setMany values", &values)) return nullptr;
+    if (!readArray(env, argv[2], "GoMap", "setMany values", &values)) return nullptr;
     valueCount = values.size();
   }
   if (valueCount != keys.size()) {
@@ -202,7 +185,7 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
                                    " keys, " + std::to_string(valueCount) + " values)");
   }
   bool withRefs = argc > 3 && !isUndefined(env, argv[3]);
-  if (withRefs && !readArray(env, argv[3], "setMany refIds", &refs)) return nullptr;
+  if (withRefs && !readArray(env, argv[3], "GoMap", "setMany refIds", &refs)) return nullptr;
   if (withRefs && refs.size() < keys.size()) refs.resize(keys.size(), argv[3]);
   MapBinding* map = stateOf(data)->findMap(handle);  // after the reads: they may have run JS
   if (map == nullptr) return throwClosed(env);
@@ -341,7 +324,7 @@ napi_value SetManyPacked(napi_env env, napi_callback_info info) {
   PackedValues in;
   std::vector<napi_value> values;
   bool typed = readPackedValues(env, argv[3], &in);
-  if (!typed && !readArray(env, argv[3], "setMany values", &values)) return nullptr;
+  if (!typed && !readArray(env, argv[3], "GoMap", "setMany values", &values)) return nullptr;
   if ((typed ? in.count : values.size()) < keys.count) {
     return throwTypeError(env, "GoMap setMany needs as many values as keys");
   }
@@ -364,25 +347,9 @@ napi_value Create(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   void* data;
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
-  static const char* const kKeyNames[] = {"f64", "i64", "string", "bytes", "any"};
-  static const char* const kValueNames[] = {"f64", "i64", "string", "bytes", "any"};
-  auto readKind = [&](napi_value v, const char* const* names, const char* what, int* out) {
-    char buf[16];
-    size_t len = 0;
-    if (napi_get_value_string_utf8(env, v, buf, sizeof buf, &len) == napi_ok) {
-      for (int i = 0; i < 5; ++i) {
-        if (std::strcmp(buf, names[i]) == 0) {
-          *out = i;
-          return true;
-        }
-      }
-    }
-    throwTypeError(env, std::string("GoMap ") + what + " kind must be one of 'f64', 'i64', 'string', 'bytes', 'any'");
-    return false;
-  };
   int keyKind = 0, valueKind = 0;
-  if (!readKind(argv[0], kKeyNames, "key", &keyKind)) return nullptr;
-  if (!readKind(argv[1], kValueNames, "value", &valueKind)) return nullptr;
+  if (!readKindIndex(env, argv[0], "GoMap", "key", &keyKind)) return nullptr;
+  if (!readKindIndex(env, argv[1], "GoMap", "value", &valueKind)) return nullptr;
   MapOptions options;
   if (!readCount(env, argv[2], "hint", &options.hint)) return nullptr;
   if (argc > 3 && !isUndefined(env, argv[3])) {

@@ -23,6 +23,7 @@
 #include "batch.h"
 #include "core/alloc.h"
 #include "errors.h"
+#include "js_args.h"
 #include "io_area.h"
 #include "packed.h"
 #include "sync_codec.h"
@@ -129,23 +130,6 @@ bool readKind(napi_env env, napi_value value, bool isKey, SyncKind* out) {
   return false;
 }
 
-bool readArray(napi_env env, napi_value array, const char* what, std::vector<napi_value>* out) {
-  bool isArray = false;
-  if (napi_is_array(env, array, &isArray) != napi_ok || !isArray) {
-    throwTypeError(env, std::string("SyncMap ") + what + " must be an array, got " + describeType(env, array));
-    return false;
-  }
-  uint32_t n = 0;
-  if (napi_get_array_length(env, array, &n) != napi_ok) return false;
-  out->resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    if (napi_get_element(env, array, i, &(*out)[i]) != napi_ok) {
-      if (!exceptionPending(env)) throwTypeError(env, std::string("SyncMap ") + what + " could not be read");
-      return false;
-    }
-  }
-  return true;
-}
 
 // Runs a callback body, turning C++ allocation failure into a RangeError: no C++
 // exception may reach V8.
@@ -304,7 +288,7 @@ napi_value GetMany(napi_env env, napi_callback_info info) {
   SyncEnv* state = envOf(data);
   if (viewArg(env, state, argv[0]) == nullptr) return nullptr;
   std::vector<napi_value> keys;
-  if (!readArray(env, argv[1], "getMany keys", &keys)) return nullptr;
+  if (!readArray(env, argv[1], "SyncMap", "getMany keys", &keys)) return nullptr;
   SyncView* view = viewArg(env, state, argv[0]);  // again: reading the array may have run JS
   if (view == nullptr) return nullptr;
   ebr::ThreadRecord* rec = recordOf(env, state);
@@ -403,8 +387,8 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   SyncEnv* state = envOf(data);
   if (viewArg(env, state, argv[0]) == nullptr) return nullptr;
   std::vector<napi_value> keys, values;
-  if (!readArray(env, argv[1], "setMany keys", &keys)) return nullptr;
-  if (!readArray(env, argv[2], "setMany values", &values)) return nullptr;
+  if (!readArray(env, argv[1], "SyncMap", "setMany keys", &keys)) return nullptr;
+  if (!readArray(env, argv[2], "SyncMap", "setMany values", &values)) return nullptr;
   if (keys.size() != values.size()) {
     return throwTypeError(env, "SyncMap setMany needs as many values as keys (" + std::to_string(keys.size()) +
                                    " keys, " + std::to_string(values.size()) + " values)");
