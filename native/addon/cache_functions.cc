@@ -20,6 +20,7 @@
 
 #include "cache_binding.h"
 #include "errors.h"
+#include "function_table.h"
 #include "js_args.h"
 #include "handle_table.h"
 
@@ -335,11 +336,7 @@ napi_status defineCacheFunctions(napi_env env, napi_value exports) {
     delete registry;
     return napi_generic_failure;
   }
-  struct Entry {
-    const char* name;
-    napi_callback fn;
-  };
-  const Entry entries[] = {
+  const FunctionEntry entries[] = {
       {"cacheCreate", guarded<CacheCreate>},
       {"cacheClose", guarded<CacheClose>},
       {"cacheSet", guarded<CacheSet>},
@@ -357,13 +354,7 @@ napi_status defineCacheFunctions(napi_env env, napi_value exports) {
       {"cacheSetTime", guarded<CacheSetTime>},
       {"cacheLive", guarded<CacheLive>},
   };
-  for (const Entry& e : entries) {
-    napi_value fn;
-    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, registry, &fn);
-    if (status != napi_ok) return status;
-    status = napi_set_named_property(env, exports, e.name, fn);
-    if (status != napi_ok) return status;
-  }
+  if (const napi_status status = defineFunctionTable(env, exports, entries, registry); status != napi_ok) return status;
   void* ioData = nullptr;
   napi_value io;
   napi_status status = napi_create_arraybuffer(env, kCacheIoCells * sizeof(double), &ioData, &io);

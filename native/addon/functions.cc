@@ -9,6 +9,7 @@
 
 #include "addon_state.h"
 #include "errors.h"
+#include "function_table.h"
 #include "js_args.h"
 #include "io_area.h"
 #include "map_binding.h"
@@ -586,12 +587,8 @@ napi_value LiveHandles(napi_env env, napi_callback_info info) {
 }  // namespace
 
 napi_status defineFunctions(napi_env env, napi_value exports, AddonState* state) {
-  struct Entry {
-    const char* name;
-    napi_callback fn;
-  };
   // guarded<> costs nothing until something throws (zero-cost exception tables).
-  const Entry entries[] = {
+  const FunctionEntry entries[] = {
       {"get", guarded<KeyCall<&MapBinding::get>>},
       {"has", guarded<KeyCall<&MapBinding::has>>},
       {"set", guarded<Set>},
@@ -617,13 +614,7 @@ napi_status defineFunctions(napi_env env, napi_value exports, AddonState* state)
       {"iterEnd", guarded<IterEnd>},
       {"liveHandles", guarded<LiveHandles>},
   };
-  for (const Entry& e : entries) {
-    napi_value fn;
-    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
-    if (status != napi_ok) return status;
-    status = napi_set_named_property(env, exports, e.name, fn);
-    if (status != napi_ok) return status;
-  }
+  if (const napi_status status = defineFunctionTable(env, exports, entries, state); status != napi_ok) return status;
   napi_value io = state->ioBuffer(env);
   if (io == nullptr) return napi_generic_failure;
   return napi_set_named_property(env, exports, "io", io);

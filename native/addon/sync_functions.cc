@@ -23,7 +23,9 @@
 #include "batch.h"
 #include "core/alloc.h"
 #include "errors.h"
+#include "function_table.h"
 #include "js_args.h"
+#include "testing.h"
 #include "io_area.h"
 #include "packed.h"
 #include "sync_codec.h"
@@ -849,11 +851,7 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
   if (addon == nullptr || addon->io() == nullptr) return napi_generic_failure;
   SyncEnv* state = SyncEnv::create(env, addon->io());
   if (state == nullptr) return napi_generic_failure;
-  struct Entry {
-    const char* name;
-    napi_callback fn;
-  };
-  const Entry entries[] = {
+  const FunctionEntry entries[] = {
       {"syncCreate", guarded<Create>},
       {"syncAttach", guarded<Attach>},
       {"syncClose", guarded<Close>},
@@ -880,29 +878,17 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
       {"syncFastHas", guarded<FastHas>},
       {"syncFastSet", guarded<FastSet>},
   };
-  const char* testing = std::getenv("GOMAP_TESTING");
-  const bool withTestingHooks = testing != nullptr && std::strcmp(testing, "1") == 0;
-  const Entry testingEntries[] = {
+  const bool withTestingHooks = testingRequested();  // GOMAP_TESTING=1 at load
+  const FunctionEntry testingEntries[] = {
       {"syncTestingFailNthAllocation", guarded<TestingFailNthAllocation>},
       {"syncTestingExternalMemory", guarded<TestingExternalMemory>},
       {"syncTestingCollect", guarded<TestingCollect>},
   };
-  for (const Entry& e : testingEntries) {
-    if (!withTestingHooks) break;
-    napi_value fn;
-    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
-    if (status != napi_ok) return status;
-    status = napi_set_named_property(env, exports, e.name, fn);
+  if (withTestingHooks) {
+    const napi_status status = defineFunctionTable(env, exports, testingEntries, state);
     if (status != napi_ok) return status;
   }
-  for (const Entry& e : entries) {
-    napi_value fn;
-    napi_status status = napi_create_function(env, e.name, NAPI_AUTO_LENGTH, e.fn, state, &fn);
-    if (status != napi_ok) return status;
-    status = napi_set_named_property(env, exports, e.name, fn);
-    if (status != napi_ok) return status;
-  }
-  return napi_ok;
+  return defineFunctionTable(env, exports, entries, state);
 }
 
 }  // namespace gomap::addon
