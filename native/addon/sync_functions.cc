@@ -419,21 +419,30 @@ napi_value SetMany(napi_env env, napi_callback_info info) {
   return numberValue(env, static_cast<double>(inserted));
 }
 
-// syncLoadOrStore(view, key, value) -> the existing value, or undefined when stored
-napi_value LoadOrStore(napi_env env, napi_callback_info info) {
+// The two calls that store a value and hand back the one they met, with the same
+// signature in the core:
+//   syncLoadOrStore(view, key, value) -> the existing value, or undefined when stored
+//   syncSwap(view, key, value)        -> the previous value, or undefined
+enum class Exchange { kLoadOrStore, kSwap };
+
+template <Exchange kOp>
+napi_value ExchangeCall(napi_env env, napi_callback_info info) {
+  constexpr const char* kName = kOp == Exchange::kSwap ? "swap" : "loadOrStore";
   ViewArgs<3> a(env, info);
   SyncView* view = a.view;
   if (view == nullptr) return nullptr;
   Blob key, value;
   if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
   if (!readValue(env, a.state->valueScratch, view, a.argv[2], &value)) return nullptr;
-  napi_value existing = nullptr;
+  napi_value met = nullptr;
   bool loaded = false;
   const SyncKind kind = view->value;
-  Status s = view->map->loadOrStore(*a.rec, key, value, [&](Blob b) { existing = syncBlobToJs(env, kind, b); }, &loaded);
-  if (s != Status::kOk) return throwStatus(env, s, "loadOrStore");
+  auto onValue = [&](Blob b) { met = syncBlobToJs(env, kind, b); };
+  Status s = kOp == Exchange::kSwap ? view->map->swap(*a.rec, key, value, onValue, &loaded)
+                                     : view->map->loadOrStore(*a.rec, key, value, onValue, &loaded);
+  if (s != Status::kOk) return throwStatus(env, s, kName);
   a.state->trackMemory(view);
-  return loaded ? existing : undefinedValue(env);
+  return loaded ? met : undefinedValue(env);
 }
 
 // syncLoadAndDelete(view, key) -> the removed value, or undefined
@@ -450,23 +459,6 @@ napi_value LoadAndDelete(napi_env env, napi_callback_info info) {
   }
   a.state->trackMemory(view);
   return previous;
-}
-
-// syncSwap(view, key, value) -> the previous value, or undefined
-napi_value Swap(napi_env env, napi_callback_info info) {
-  ViewArgs<3> a(env, info);
-  SyncView* view = a.view;
-  if (view == nullptr) return nullptr;
-  Blob key, value;
-  if (!readKey(env, a.state, view, a.argv[1], &key)) return nullptr;
-  if (!readValue(env, a.state->valueScratch, view, a.argv[2], &value)) return nullptr;
-  napi_value previous = nullptr;
-  bool loaded = false;
-  const SyncKind kind = view->value;
-  Status s = view->map->swap(*a.rec, key, value, [&](Blob b) { previous = syncBlobToJs(env, kind, b); }, &loaded);
-  if (s != Status::kOk) return throwStatus(env, s, "swap");
-  a.state->trackMemory(view);
-  return loaded ? previous : undefinedValue(env);
 }
 
 // syncCompareAndSwap(view, key, old, value) -> swapped
@@ -861,9 +853,9 @@ napi_status defineSyncFunctions(napi_env env, napi_value exports) {
       {"syncDelete", guarded<Delete>},
       {"syncGetMany", guarded<GetMany>},
       {"syncSetMany", guarded<SetMany>},
-      {"syncLoadOrStore", guarded<LoadOrStore>},
+      {"syncLoadOrStore", guarded<ExchangeCall<Exchange::kLoadOrStore>>},
       {"syncLoadAndDelete", guarded<LoadAndDelete>},
-      {"syncSwap", guarded<Swap>},
+      {"syncSwap", guarded<ExchangeCall<Exchange::kSwap>>},
       {"syncCompareAndSwap", guarded<CompareAndSwap>},
       {"syncCompareAndDelete", guarded<CompareAndDelete>},
       {"syncClear", guarded<Clear>},
