@@ -520,6 +520,28 @@ napi_value IterStart(napi_env env, napi_callback_info info) {
   return numberValue(env, handle);
 }
 
+// The arguments shared by syncIterNext and syncIterNextPacked: (view, it, max, keysOnly?).
+struct IterRequest {
+  double itHandle = 0;
+  uint32_t batch = 1;     // max, clamped to 1..kMaxIterBatch
+  bool keysOnly = false;  // non-booleans: false
+};
+
+bool readIterRequest(napi_env env, const napi_value* argv, size_t argc, IterRequest* out) {
+  double max;
+  if (napi_get_value_double(env, argv[1], &out->itHandle) != napi_ok) {
+    throwTypeError(env, "SyncMap iterator handle must be a number, got " + describeType(env, argv[1]));
+    return false;
+  }
+  if (napi_get_value_double(env, argv[2], &max) != napi_ok) {
+    throwTypeError(env, "SyncMap iterNext batch size must be a number, got " + describeType(env, argv[2]));
+    return false;
+  }
+  out->batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
+  if (argc > 3) napi_get_value_bool(env, argv[3], &out->keysOnly);
+  return true;
+}
+
 // syncIterNext(view, it, max, keysOnly?) -> flat [k0, v0, k1, v1, ...] ([k0, k1, ...] when
 // keysOnly). Fewer than max entries: the iteration is over and the iterator freed; an
 // iterator that is over (or unknown) gives [].
@@ -527,16 +549,11 @@ napi_value IterNext(napi_env env, napi_callback_info info) {
   ViewArgs<4> a(env, info);
   SyncView* view = a.view;
   if (view == nullptr) return nullptr;
-  double itHandle, max;
-  if (napi_get_value_double(env, a.argv[1], &itHandle) != napi_ok) {
-    return throwTypeError(env, "SyncMap iterator handle must be a number, got " + describeType(env, a.argv[1]));
-  }
-  if (napi_get_value_double(env, a.argv[2], &max) != napi_ok) {
-    return throwTypeError(env, "SyncMap iterNext batch size must be a number, got " + describeType(env, a.argv[2]));
-  }
-  const uint32_t batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
-  bool keysOnly = false;
-  if (a.argc > 3) napi_get_value_bool(env, a.argv[3], &keysOnly);  // non-booleans: false
+  IterRequest req;
+  if (!readIterRequest(env, a.argv, a.argc, &req)) return nullptr;
+  const double itHandle = req.itHandle;
+  const uint32_t batch = req.batch;
+  const bool keysOnly = req.keysOnly;
   napi_value result;
   if (napi_create_array(env, &result) != napi_ok) return nullptr;
   SyncIter* iter = a.state->findIterator(itHandle);
@@ -620,16 +637,11 @@ napi_value IterNextPacked(napi_env env, napi_callback_info info) {
   ViewArgs<4> a(env, info);
   SyncView* view = a.view;
   if (view == nullptr) return nullptr;
-  double itHandle, max;
-  if (napi_get_value_double(env, a.argv[1], &itHandle) != napi_ok) {
-    return throwTypeError(env, "SyncMap iterator handle must be a number, got " + describeType(env, a.argv[1]));
-  }
-  if (napi_get_value_double(env, a.argv[2], &max) != napi_ok) {
-    return throwTypeError(env, "SyncMap iterNext batch size must be a number, got " + describeType(env, a.argv[2]));
-  }
-  const uint32_t batch = !(max >= 1) ? 1 : max > kMaxIterBatch ? kMaxIterBatch : static_cast<uint32_t>(max);
-  bool keysOnly = false;
-  if (a.argc > 3) napi_get_value_bool(env, a.argv[3], &keysOnly);  // non-booleans: false
+  IterRequest req;
+  if (!readIterRequest(env, a.argv, a.argc, &req)) return nullptr;
+  const double itHandle = req.itHandle;
+  const uint32_t batch = req.batch;
+  const bool keysOnly = req.keysOnly;
   if (!packable(view->key) || (!keysOnly && !packable(view->value))) {
     return throwTypeError(env, "SyncMap packed iteration needs f64 / i64 / string keys and f64 / i64 / string / json values");
   }
