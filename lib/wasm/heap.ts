@@ -51,6 +51,8 @@ export const webAssembly: WebAssemblyApi = (globalThis as unknown as { WebAssemb
 /** The exports of wasm/gomap.wasm (native/wasm/exports.cc). Addresses are i32 numbers. */
 export interface WasmExports {
   readonly memory: WasmMemory;
+  /** Runs the static constructors; called once, right after instantiation. */
+  _initialize(): void;
   gomap_io(): number;
   gomap_scratch(bytes: number): number;
   gomap_create(keyKind: number, valueKind: number, hint: number, seedLo: number, seedHi: number): number;
@@ -146,6 +148,7 @@ export class WasmHeap {
     const module = new webAssembly.Module(readFileSync(file));
     const instance = new webAssembly.Instance(module, {});
     this.x = instance.exports as unknown as WasmExports;
+    this.x._initialize();
     this.io = this.x.gomap_io();
     this.refresh();
     this.reserveScratch(4096);

@@ -1156,23 +1156,49 @@ Status GoMap<K, V>::rebuild(unsigned B) {
 
 template <class K, class V>
 void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* found) const {
-  constexpr size_t kWindow = 8;
-  uint64_t hashes[kWindow];
-  const size_t ahead = n < kWindow ? n : kWindow;
-  for (size_t j = 0; j < ahead; ++j) {
-    hashes[j] = hashOf(keys[j]);
-    if (count_ != 0) prefetchForRead(homeBucket(hashes[j]));
+  // A three-stage software pipeline over the batch, kDistance keys between stages:
+  //   1. key i + 2d: hash it, find its home bucket, start loading the bucket's tophash line;
+  //   2. key i + d:  its tophash line has arrived; match the tophash and start loading the
+  //                  first candidate's key and value slots (usually other cache lines);
+  //   3. key i:      the full lookup, which now mostly hits in cache.
+  // Independent misses overlap: up to 2d lines in flight, where a lone lookup pays two or
+  // three misses one after the other. Stage 2 matters most where "prefetch" is a real load
+  // (WebAssembly, see prefetch.h): its loads must not wait behind a lookup's.
+  constexpr size_t kDistance = 8;
+  constexpr size_t kRing = 4 * kDistance;  // a power of two > 2d
+  if (count_ == 0) {
+    for (size_t i = 0; i < n; ++i) found[i] = false;
+    return;
   }
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t hash = hashes[i % kWindow];
-    if (i + kWindow < n) {
-      uint64_t h = hashOf(keys[i + kWindow]);
-      hashes[i % kWindow] = h;
-      if (count_ != 0) prefetchForRead(homeBucket(h));
+  uint64_t hashes[kRing];
+  uint8_t* buckets[kRing];
+  auto stage1 = [&](size_t k) {
+    const uint64_t h = hashOf(keys[k]);
+    uint8_t* const b = homeBucket(h);
+    hashes[k % kRing] = h;
+    buckets[k % kRing] = b;
+    prefetchForRead(b);
+  };
+  auto stage2 = [&](size_t k) {
+    uint8_t* const b = buckets[k % kRing];
+    const uint64_t m = map_detail::matchMask(map_detail::loadTopHashes(b), map_detail::topHash(hashes[k % kRing]));
+    if (m != 0) {
+      const size_t i = map_detail::firstMatchIndex(m);
+      prefetchForRead(keySlot(b, i));
+      prefetchForRead(valueSlot(b, i));
     }
-    const uint8_t* slot = findValueSlot(keys[i], hash);
-    found[i] = slot != nullptr;
-    if (slot != nullptr) out[i] = V::load(slot);
+  };
+  const size_t lead1 = n < 2 * kDistance ? n : 2 * kDistance;
+  const size_t lead2 = n < kDistance ? n : kDistance;
+  for (size_t k = 0; k < lead1; ++k) stage1(k);
+  for (size_t k = 0; k < lead2; ++k) stage2(k);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 2 * kDistance < n) stage1(i + 2 * kDistance);
+    if (i + kDistance < n) stage2(i + kDistance);
+    size_t slotIndex;
+    uint8_t* b = findInChain(buckets[i % kRing], keys[i], map_detail::topHash(hashes[i % kRing]), &slotIndex);
+    found[i] = b != nullptr;
+    if (b != nullptr) out[i] = V::load(valueSlot(b, slotIndex));
   }
 }
 

@@ -26,3 +26,10 @@ const nothrow_t nothrow{};
 }  // namespace std
 
 extern "C" void __cxa_pure_virtual() { __builtin_trap(); }
+
+// The module is a library ("reactor"): the host calls _initialize once after instantiating
+// it, which runs the static constructors. Defining it also tells lld not to wrap every
+// export in a "command" shim that calls the constructors before and the destructors after
+// each call (two extra calls on every get).
+extern "C" void __wasm_call_ctors(void);
+extern "C" __attribute__((export_name("_initialize"))) void _initialize(void) { __wasm_call_ctors(); }
