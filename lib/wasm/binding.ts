@@ -24,10 +24,10 @@
  * @module
  */
 import { webcrypto } from 'node:crypto';
-import type { CacheBinding, IteratorHandle, MapHandle, MapStats, NativeBinding } from '../binding.ts';
+import type { CacheBinding, CacheHandle, IteratorHandle, MapHandle, MapStats, NativeBinding } from '../binding.ts';
 import { closedError, rangeError, typeError } from '../errors.ts';
 import type { KeyKind, NativeValueKind } from '../kinds.ts';
-import { createWasmCacheBinding } from './cache-binding.ts';
+import { BREAK_CACHE_FOR_TEST, createWasmCacheBinding } from './cache-binding.ts';
 import { HandleTable } from './handle-table.ts';
 import {
   align8,
@@ -825,6 +825,7 @@ export function createWasmBinding(file: string): NativeBinding {
     return { maps: maps.live, iterators: iterators.live };
   }
 
+  const cacheFunctions = createWasmCacheBinding(heap);
   const hooks: WasmTestHooks = {
     failNthAllocation(n: number): void {
       x.gomap_fail_nth_allocation(readCount(n, 'failNthAllocation(n)'));
@@ -835,6 +836,7 @@ export function createWasmBinding(file: string): NativeBinding {
     breakMapForTest(h: MapHandle): void {
       findMap(h).ptr = 0xffff_fff0; // past the end of linear memory: the next access traps
     },
+    breakCacheForTest: cacheFunctions[BREAK_CACHE_FOR_TEST],
   };
   // The addon's `__testing` object (native/addon/testing.h), with the same two functions
   // and the same rule: present only when GOMAP_TESTING=1 was set before the engine loaded.
@@ -849,7 +851,7 @@ export function createWasmBinding(file: string): NativeBinding {
       : {};
   const binding: NativeBinding & CacheBinding & { [WASM_TEST_HOOKS]: WasmTestHooks } = {
     ...testing,
-    ...createWasmCacheBinding(heap), // GoCache's functions (cache-binding.ts)
+    ...cacheFunctions, // GoCache's functions (cache-binding.ts)
     create,
     io: ioBuffer,
     fastGet,
@@ -896,4 +898,6 @@ export interface WasmTestHooks {
   memoryBytes(): number;
   /** Points map `h` outside linear memory, so that its next call traps (tests of trap handling). */
   breakMapForTest(h: MapHandle): void;
+  /** The same for the GoCache of handle `h`. */
+  breakCacheForTest(h: CacheHandle): void;
 }

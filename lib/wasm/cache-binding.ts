@@ -152,8 +152,11 @@ function kindCode(v: unknown, what: string): number {
   return i;
 }
 
+/** The key of the test hook that points a cache outside linear memory (see binding.ts WasmTestHooks). */
+export const BREAK_CACHE_FOR_TEST: unique symbol = Symbol('gomap.breakCacheForTest');
+
 /** The cache functions of a wasm binding over `heap` (the module GoMap's binding uses). */
-export function createWasmCacheBinding(heap: WasmHeap): CacheBinding {
+export function createWasmCacheBinding(heap: WasmHeap): CacheBinding & { [BREAK_CACHE_FOR_TEST]: (h: CacheHandle) => void } {
   const x = heap.x as unknown as CacheExports;
   const IO = heap.io;
   const KEY = IO + IO_KEY;
@@ -490,5 +493,8 @@ export function createWasmCacheBinding(heap: WasmHeap): CacheBinding {
     cacheSize,
     cacheSetTime,
     cacheLive,
+    [BREAK_CACHE_FOR_TEST](h: CacheHandle): void {
+      findCache(h).ptr = 0xffff_fff0; // past the end of linear memory: the next access traps
+    },
   };
 }
