@@ -76,14 +76,17 @@ interface Case {
   maxBytes: number;
   ttl: number;
   updateAgeOnGet: boolean;
+  /** Report mode: 1 drained (onEvict), 2 inline (slab cells and identity ids in cacheIo). */
+  report: number;
 }
 
 const CASES: Case[] = [
-  { key: 'string', value: 'string', max: 100, maxBytes: 0, ttl: 0, updateAgeOnGet: false },
-  { key: 'f64', value: 'f64', max: 64, maxBytes: 0, ttl: 300, updateAgeOnGet: true },
-  { key: 'i64', value: 'bytes', max: 0, maxBytes: 1500, ttl: 0, updateAgeOnGet: false },
-  { key: 'bytes', value: 'i64', max: 80, maxBytes: 2000, ttl: 500, updateAgeOnGet: false },
-  { key: 'any', value: 'any', max: 50, maxBytes: 900, ttl: 200, updateAgeOnGet: true },
+  { key: 'string', value: 'string', max: 100, maxBytes: 0, ttl: 0, updateAgeOnGet: false, report: 1 },
+  { key: 'f64', value: 'f64', max: 64, maxBytes: 0, ttl: 300, updateAgeOnGet: true, report: 1 },
+  { key: 'i64', value: 'bytes', max: 0, maxBytes: 1500, ttl: 0, updateAgeOnGet: false, report: 1 },
+  { key: 'bytes', value: 'i64', max: 80, maxBytes: 2000, ttl: 500, updateAgeOnGet: false, report: 1 },
+  { key: 'any', value: 'any', max: 50, maxBytes: 900, ttl: 200, updateAgeOnGet: true, report: 1 },
+  { key: 'any', value: 'any', max: 40, maxBytes: 0, ttl: 100, updateAgeOnGet: false, report: 2 },
 ];
 
 const OPS = 6000;
@@ -93,24 +96,29 @@ describeEachBackend('GoCache: both engines agree call by call', () => {
   const other = otherEngine();
   const mine = binding as unknown as CacheBinding;
   for (const c of CASES) {
-    it(`'${c.key}' → '${c.value}' (max ${c.max}, maxBytes ${c.maxBytes}, ttl ${c.ttl}${c.updateAgeOnGet ? ', updateAgeOnGet' : ''})`, () => {
+    it(`'${c.key}' → '${c.value}' (max ${c.max}, maxBytes ${c.maxBytes}, ttl ${c.ttl}${c.updateAgeOnGet ? ', updateAgeOnGet' : ''}, report mode ${c.report})`, () => {
       const engines = [mine, other];
       const ios = engines.map((e) => new Float64Array(e.cacheIo));
-      const handles: CacheHandle[] = engines.map((e) => e.cacheCreate(c.key, c.value, c.max, c.maxBytes, c.ttl, c.updateAgeOnGet, 1, 0x5eedn));
+      const handles: CacheHandle[] = engines.map((e) => e.cacheCreate(c.key, c.value, c.max, c.maxBytes, c.ttl, c.updateAgeOnGet, c.report, 0x5eedn));
       const rand = mulberry32(2024);
       let now = 1000;
       engines.forEach((e, i) => e.cacheSetTime(handles[i]!, now));
+      let removals = 0;
+      let inlined = 0; // removals reported inline (report mode 2)
       const both = (what: string, fn: (e: CacheBinding, h: CacheHandle) => unknown): void => {
         const results = engines.map((e, i) => fn(e, handles[i]!));
         expect(results[1], what).toEqual(results[0]);
         const pending = ios.map((io) => io[0]);
         expect(pending[1], `${what}: reports waiting`).toBe(pending[0]);
+        // Inline reports: count, then (slab cell, identity id) pairs.
+        const inline = ios.map((io) => Array.from(io.subarray(1, 2 + 2 * io[1]!)));
+        expect(inline[1], `${what}: inline reports`).toEqual(inline[0]);
+        if (inline[0]![0]! !== 0) inlined += inline[0]![0]!;
         if (pending[0] !== 0) {
           const reports = engines.map((e, i) => e.cacheDrain(handles[i]!));
           expect(reports[1], `${what}: removal reports`).toEqual(reports[0]);
         }
       };
-      let removals = 0;
       for (let op = 0; op < OPS; op++) {
         const r = rand();
         const k = keyOf(c.key, r % KEYS);
@@ -151,6 +159,7 @@ describeEachBackend('GoCache: both engines agree call by call', () => {
       }
       // The stream really exercised eviction / expiry.
       expect(removals).toBeGreaterThan(100);
+      if (c.report === 2) expect(inlined).toBeGreaterThan(100);
       engines.forEach((e, i) => expect(e.cacheClose(handles[i]!)).toBe(true));
     });
   }
