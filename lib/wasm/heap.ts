@@ -1,7 +1,8 @@
 /**
  * The WebAssembly module of gomap (wasm/gomap.wasm) and its linear memory, as the wasm
- * binding (binding.ts) uses them: the exports, typed-array views of memory that follow
- * memory growth, and the codec between JS values and the tagged blobs the core stores.
+ * bindings (binding.ts for GoMap, cache-binding.ts for GoCache) use them: the exports,
+ * typed-array views of memory that follow memory growth, and the codec between JS values
+ * and the tagged blobs the core stores (per key / value kind, shared by both bindings).
  *
  * Design:
  *
