@@ -109,7 +109,7 @@ function selectBackend(): { backend: Backend; binding: NativeBinding; why: strin
 
 /**
  * Throws a clear `Error` when this process runs on the WebAssembly engine, for features
- * that engine does not have yet (SyncMap and GoCache: their constructors call this).
+ * that engine does not have yet (SyncMap, and GoCache with `shared: true`: their constructors call this).
  *
  * @param feature - what the caller is, e.g. `'SyncMap'`.
  */

@@ -222,11 +222,10 @@ export class GoCache<K = unknown, V = unknown> {
    *
    * @throws TypeError for unknown or mistyped options, or when none of `max`,
    *   `maxBytes`, `ttl` is given; RangeError for limits out of range; Error when
-   *   `shared: true` (not available yet); Error with code `ERR_GOMAP_NATIVE_ONLY` on
-   *   the WebAssembly engine (GoCache needs the native addon for now).
+   *   `shared: true` (not available yet); Error with code `ERR_GOMAP_NATIVE_ONLY` for
+   *   `shared: true` on the WebAssembly engine (a shared cache needs the native addon).
    */
   constructor(options: GoCacheOptions<K, V>) {
-    requireNativeEngine('GoCache'); // ERR_GOMAP_NATIVE_ONLY on the WebAssembly engine
     if (options === null || typeof options !== 'object') {
       throw typeError(`GoCache options must be an object, got ${describeType(options)}`);
     }
@@ -240,6 +239,7 @@ export class GoCache<K = unknown, V = unknown> {
       throw typeError(`GoCache option 'shared' must be a boolean, got ${describeType(o.shared)}`);
     }
     if (o.shared === true) {
+      requireNativeEngine('GoCache with shared: true'); // both engines serve GoCache; a shared one needs the native engine
       throw new Error('GoCache: shared caches (shared: true) are not available yet: they need SyncMap, which a later version wires in');
     }
     const max = o.max === undefined ? 0 : checkLimit(o.max, 'max');

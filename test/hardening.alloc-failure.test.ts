@@ -28,18 +28,20 @@ vi.hoisted(() => {
 });
 
 import { binding } from '../lib/backend.ts';
-import { GoMap } from '../lib/index.ts';
+import { GoCache, GoMap } from '../lib/index.ts';
 import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
 import {
   Model,
   bulkKey,
   bulkValue,
   errorCode,
+  expectEntriesMatch,
   expectMapMatches,
   makeMap,
   type KeyKindName,
   type LooseMap,
   type ValueKindName,
+  valuesEqual,
 } from './helpers/kinds.ts';
 
 interface TestingHooks {
@@ -250,5 +252,158 @@ describeEachBackend('GoMap: allocation failure through the public API', () => {
   it('prints the total number of injected failures tried', () => {
     expect(totalInjected).toBeGreaterThan(KIND_PAIRS.length * 20);
     console.log(`alloc-failure sweep total: ${totalInjected} injected allocation failures tried`);
+  });
+});
+
+// ---------------------------------------------------------------------------------
+// GoCache: the same sweep over a cache workload (both engines)
+// ---------------------------------------------------------------------------------
+
+type LooseCache = GoCache<unknown, unknown>;
+type CacheStep = { name: string; run: (c: LooseCache, k: Kinds) => void };
+const manualClock = Symbol.for('gomap.cache.manualClock');
+const CACHE_MAX = 40;
+
+function setTime(c: LooseCache, ms: number): void {
+  (c as unknown as Record<symbol, (ms: number) => void>)[manualClock]!(ms);
+}
+
+/**
+ * A cache workload that reaches every allocating path of the cache core: inserts past
+ * `max` (evictions, table growth up to the cache's growth limit), entries with a ttl (the
+ * expiry index), overwrites with long values (out-of-line boxes, 'set' reports), reads,
+ * deletes, expiry on read and on the write sweep, purgeStale, clear, and inserts after.
+ */
+function cacheWorkload(): CacheStep[] {
+  const steps: CacheStep[] = [];
+  const set = (i: number, v: number, ttl?: number): CacheStep => ({
+    name: `set ${i}${ttl === undefined ? '' : ` ttl ${ttl}`}`,
+    run: (c, k) => void c.set(bulkKey(k.key, i), valueFor(k.value, v), ttl === undefined ? undefined : { ttl }),
+  });
+  const read = (what: 'get' | 'peek' | 'has' | 'delete', i: number): CacheStep => ({
+    name: `${what} ${i}`,
+    run: (c, k) => void c[what](bulkKey(k.key, i)),
+  });
+  steps.push({ name: 'time 1000', run: (c) => setTime(c, 1000) });
+  for (let i = 0; i < 60; i++) steps.push(set(i, i, i % 4 === 0 ? 30 : undefined));
+  for (let i = 0; i < 60; i += 3) steps.push(read('get', i));
+  for (let i = 20; i < 60; i += 3) steps.push(set(i, i + 1000));
+  for (let i = 5; i < 60; i += 7) steps.push(read('delete', i));
+  steps.push({ name: 'time 2000', run: (c) => setTime(c, 2000) });
+  for (let i = 0; i < 60; i += 8) steps.push(read(i % 16 === 0 ? 'peek' : 'has', i));
+  for (let i = 60; i < 90; i++) steps.push(set(i, i, i % 5 === 0 ? 10 : undefined));
+  steps.push({ name: 'time 3000', run: (c) => setTime(c, 3000) });
+  steps.push({ name: 'purgeStale()', run: (c) => c.purgeStale() });
+  for (let i = 90; i < 100; i++) steps.push(set(i, i));
+  steps.push({ name: 'clear()', run: (c) => c.clear() });
+  for (let i = 100; i < 120; i++) steps.push(set(i, i, i % 3 === 0 ? 50 : undefined));
+  return steps;
+}
+
+interface CacheSnapshot {
+  model: Model;
+  size: number;
+  bytes: number;
+  reports: number;
+}
+
+function cacheSnapshot(c: LooseCache, k: Kinds, reports: unknown[]): CacheSnapshot {
+  const model = new Model(k.key, k.value);
+  for (const [key, value] of c.entries()) model.set(key, value);
+  const s = c.stats();
+  return { model, size: s.size, bytes: s.bytes, reports: reports.length };
+}
+
+function expectCacheUnchanged(c: LooseCache, before: CacheSnapshot, reports: unknown[], where: string): void {
+  const s = c.stats();
+  expect(s.size, `${where}: size`).toBe(before.size);
+  expect(s.bytes, `${where}: bytes`).toBe(before.bytes);
+  expect(reports.length, `${where}: onEvict calls`).toBe(before.reports);
+  expectEntriesMatch(before.model, c.entries(), `${where}: entries()`);
+}
+
+/** One run of the cache workload with allocation `failAt` failing (0: none). */
+function runCacheOnce(k: Kinds, failAt: number): RunResult {
+  const h = requireHooks();
+  const steps = cacheWorkload();
+  const reports: unknown[] = [];
+  const c = new GoCache<unknown, unknown>({
+    max: CACHE_MAX,
+    key: k.key,
+    value: k.value,
+    seed: 12345n,
+    onEvict: (_v: unknown, _k: unknown, reason: string) => reports.push(reason),
+  } as never);
+  const a0 = h.allocationCount();
+  h.failNthAllocation(failAt);
+  let threw = 0;
+  let stopAt = steps.length;
+  try {
+    for (let s = 0; s < stopAt; s++) {
+      const step = steps[s]!;
+      // Only steps that may meet the failure need a snapshot.
+      const before = failAt !== 0 && threw === 0 && h.allocationCount() - a0 < failAt ? cacheSnapshot(c, k, reports) : null;
+      try {
+        step.run(c, k);
+      } catch (e) {
+        h.failNthAllocation(0);
+        const where = `GoCache '${k.key}' → '${k.value}', allocation ${failAt} failing, step "${step.name}"`;
+        if (!(e instanceof RangeError)) throw new Error(`${where}: threw ${String(e)}, not a RangeError`, { cause: e });
+        expect(errorCode(e), where).toBe('ERR_GOMAP_NO_MEMORY');
+        threw++;
+        expect(threw, `${where}: a second operation failed`).toBe(1);
+        expect(before, `${where}: failed although its allocations were done`).not.toBeNull();
+        expectCacheUnchanged(c, before!, reports, where);
+        stopAt = Math.min(stopAt, s + 26);
+      }
+      expect(c.size).toBeLessThanOrEqual(CACHE_MAX);
+    }
+    h.failNthAllocation(0);
+    const allocations = h.allocationCount() - a0;
+    // Still consistent: every entry iterated reads back its value.
+    for (const [key, value] of c.entries()) {
+      if (!valuesEqual(k.value, c.peek(key), value)) throw new Error(`GoCache entry ${String(key)} reads back differently`);
+    }
+    return { allocations, threw };
+  } finally {
+    h.failNthAllocation(0);
+    c.close();
+  }
+}
+
+const CACHE_KIND_PAIRS: Kinds[] = [
+  { key: 'string', value: 'string' },
+  { key: 'i64', value: 'f64' },
+  { key: 'any', value: 'any' },
+  { key: 'bytes', value: 'json' },
+  { key: 'f64', value: 'bytes' },
+];
+
+let cacheInjected = 0;
+
+describeEachBackend('GoCache: allocation failure through the public API', () => {
+  afterEach(() => {
+    hooks?.failNthAllocation(0);
+  });
+
+  for (const k of CACHE_KIND_PAIRS) {
+    it(`'${k.key}' keys → '${k.value}' values: RangeError + unchanged cache (no onEvict call), or success; usable after`, () => {
+      const dry = runCacheOnce(k, 0);
+      expect(dry.threw).toBe(0);
+      expect(dry.allocations).toBeGreaterThan(10);
+      let surfaced = 0;
+      for (let n = 1; n <= dry.allocations; n++) surfaced += runCacheOnce(k, n).threw;
+      cacheInjected += dry.allocations;
+      expect(surfaced).toBeGreaterThan(0);
+      console.log(
+        `alloc-failure sweep GoCache '${k.key}' → '${k.value}': ${dry.allocations} injected failures tried, ` +
+          `${surfaced} surfaced as RangeError, the rest absorbed`,
+      );
+    });
+  }
+
+  it('prints the total number of injected failures tried', () => {
+    expect(cacheInjected).toBeGreaterThan(CACHE_KIND_PAIRS.length * 10);
+    console.log(`alloc-failure sweep GoCache total: ${cacheInjected} injected allocation failures tried`);
   });
 });

@@ -520,10 +520,10 @@ const GOCACHE_SUBJECT: Subject<LooseCache> = {
   runs: 80,
 };
 
-// SyncMap and GoCache need the native engine (on WebAssembly their constructors refuse
-// with ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts).
+// SyncMap needs the native engine (on WebAssembly its constructor refuses with
+// ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts); GoCache runs on both.
 const SUBJECTS = (
-  loadedBackend === 'native' ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT] : [GOMAP_SUBJECT]
+  loadedBackend === 'native' ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT] : [GOMAP_SUBJECT, GOCACHE_SUBJECT]
 ) as Subject<unknown>[];
 
 // ---------------------------------------------------------------------------------

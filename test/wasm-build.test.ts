@@ -39,6 +39,24 @@ const EXPECTED_EXPORTS = [
   'gomap_iter_end',
   'gomap_fail_nth_allocation',
   'gomap_allocation_count',
+  // GoCache (lib/wasm/cache-binding.ts CacheExports)
+  'gomap_cache_io',
+  'gomap_cache_create',
+  'gomap_cache_destroy',
+  'gomap_cache_set',
+  'gomap_cache_get',
+  'gomap_cache_has',
+  'gomap_cache_delete',
+  'gomap_cache_remaining_ttl',
+  'gomap_cache_clear',
+  'gomap_cache_purge',
+  'gomap_cache_stats',
+  'gomap_cache_size',
+  'gomap_cache_iter_start',
+  'gomap_cache_iter_next',
+  'gomap_cache_iter_end',
+  'gomap_cache_reports',
+  'gomap_cache_reports_clear',
 ];
 
 interface WasmModuleApi {

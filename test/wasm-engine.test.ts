@@ -2,13 +2,15 @@
  * What only the WebAssembly engine has to get right (the rest of the suite runs against
  * it like against the native engine): allocation failure inside the module comes back
  * as a RangeError with the map unchanged, never a trap; a trap (a bug) takes only its
- * map out of service, with an error that says so; linear memory grows under big maps.
+ * map (or GoCache) out of service, with an error that says so; linear memory grows under
+ * big maps and caches.
  *
  * Runs in the 'wasm' project only (vitest.config.ts), where GOMAP_BACKEND=wasm.
  */
 import { describe, expect, it } from 'vitest';
 import { binding } from '../lib/backend.ts';
-import { backend, GoMap } from '../lib/index.ts';
+import type { CacheBinding } from '../lib/binding.ts';
+import { backend, GoCache, GoMap } from '../lib/index.ts';
 import { wasmTestHooks } from '../lib/wasm/binding.ts';
 
 const hooks = wasmTestHooks(binding)!;
@@ -147,5 +149,51 @@ describe('the WebAssembly engine', () => {
     expect(hooks.memoryBytes()).toBeGreaterThan(before);
     for (let i = 0; i < 100_000; i += 997) expect(m.get(i)).toBe(`${value}${i}`);
     m.close();
+  });
+
+  it('a trap takes its GoCache out of service with ERR_GOMAP_WASM_TRAP; other caches and maps are not affected', () => {
+    const cb = binding as unknown as CacheBinding;
+    const other = new GoCache<string, number>({ max: 10, key: 'string', value: 'f64' });
+    other.set('a', 1);
+    const m = new GoMap<string, number>([['x', 1]], { key: 'string', value: 'f64' });
+    const h = cb.cacheCreate('string', 'f64', 10, 0, 0, false, 0);
+    cb.cacheSet(h, 'k', 1, -1, 0);
+    const live = cb.cacheLive();
+    hooks.breakCacheForTest(h);
+    const first = errorOf(() => cb.cacheGet(h, 'k'));
+    expect(first?.code).toBe('ERR_GOMAP_WASM_TRAP');
+    expect(first?.message).toMatch(/GoCache: the WebAssembly engine trapped inside this cache/);
+    expect(errorOf(() => cb.cacheSet(h, 'k', 2, -1, 0))?.code).toBe('ERR_GOMAP_WASM_TRAP');
+    expect(cb.cacheLive()).toBe(live - 1);
+    expect(cb.cacheClose(h)).toBe(false);
+    expect(other.get('a')).toBe(1);
+    other.set('b', 2);
+    expect(other.size).toBe(2);
+    expect(m.get('x')).toBe(1);
+    other.close();
+    m.close();
+  });
+
+  it('GoCache: linear memory grows under a big cache, and the views follow it', () => {
+    const before = hooks.memoryBytes();
+    const evicted: string[] = [];
+    // More than the memory earlier tests left free (about 60 MB of values).
+    const c = new GoCache<number, string>({ max: 200_000, key: 'f64', value: 'string', onEvict: (v) => evicted.push(v) });
+    const value = 'v'.repeat(300);
+    for (let i = 0; i < 220_000; i++) c.set(i, `${value}${i}`);
+    expect(hooks.memoryBytes()).toBeGreaterThan(before);
+    expect(c.size).toBe(200_000);
+    expect(evicted.length).toBe(20_000);
+    expect(evicted.every((v) => v.startsWith(value))).toBe(true);
+    let present = 0;
+    for (let i = 0; i < 220_000; i += 97) {
+      const v = c.get(i);
+      if (v !== undefined) {
+        present++;
+        expect(v).toBe(`${value}${i}`);
+      }
+    }
+    expect(present).toBeGreaterThan(1800);
+    c.close();
   });
 });

@@ -1,6 +1,7 @@
 // One engine's rows of the engine comparison (bench/workloads/engines.mjs): every GoMap
-// single-key operation and batch call, for f64 / i64 / string keys and f64 values, in a
-// process whose GOMAP_BACKEND the parent set (a process loads one engine).
+// single-key operation and batch call, for f64 / i64 / string keys and f64 values, and
+// GoCache's get hit and set with eviction (max = N, key kind → f64), in a process whose
+// GOMAP_BACKEND the parent set (a process loads one engine).
 //
 //   GOMAP_BACKEND=wasm node --expose-gc bench/children/engine.mjs '{"sizes":[1000],"rounds":1}'
 
@@ -10,6 +11,7 @@ import { freshProbes, storedKeys } from '../lib/keys.mjs';
 import { permutation, SEEDS } from '../lib/prng.mjs';
 import { fullGc, passesFor, summarize, timeNs } from '../lib/timer.mjs';
 import { runGetMany, runSetMany } from '../workloads/batch.mjs';
+import { loadGoCache, runThroughputOne } from '../workloads/cache.mjs';
 import { runOpsScenario } from '../workloads/ops.mjs';
 
 function hasLoop(m, probes, n) {
@@ -43,13 +45,42 @@ function runHas(GoMap, kind, n, rounds) {
   return { ...summarize(samples), errors };
 }
 
-childMain(async ({ sizes = [1e3, 1e6], kinds = ['f64', 'i64', 'string'], rounds = 3, batch = true }) => {
+/**
+ * GoCache at max n (key kind → f64 values), as the cache section measures it: get hit
+ * (fresh equal keys, random order) and set with eviction (n new keys into the full cache),
+ * ns/op samples over `rounds` passes after a warm-up.
+ */
+function runCache(GoCache, kind, n, rounds) {
+  const contender = { name: `GoCache ${kind}→f64`, create: (max) => new GoCache({ max, key: kind, value: 'f64', seed: SEED }) };
+  const warmN = Math.min(n, 10_000);
+  for (let w = 0; w < 3; w++) runThroughputOne(contender, kind, warmN, permutation(warmN, 11));
+  const perm = permutation(n, 11);
+  const getHit = [];
+  const setEvict = [];
+  const errors = [];
+  for (let r = 0; r < rounds; r++) {
+    const m = runThroughputOne(contender, kind, n, perm);
+    getHit.push(m.getHit);
+    setEvict.push(m.setEvict);
+    if (!m.ok) errors.push(`GoCache ${kind} max ${n}: wrong hit / miss counts`);
+  }
+  return { getHit: { ...summarize(getHit), errors }, setEvict: { ...summarize(setEvict), errors } };
+}
+
+childMain(async ({ sizes = [1e3, 1e6], kinds = ['f64', 'i64', 'string'], rounds = 3, batch = true, gomap = true, cache = true }) => {
   const { GoMap, backend } = await loadGoMap();
+  const GoCache = cache ? await loadGoCache() : null;
   const rows = [];
   const add = (op, kind, n, r) => rows.push({ op, kind, n, ns: r.median, min: r.min, errors: r.errors ?? [] });
   for (const n of sizes) {
     for (const kind of kinds) {
       process.stderr.write(`  engine ${backend}: ${kind} keys, n = ${n}\n`);
+      if (GoCache !== null) {
+        const c = runCache(GoCache, kind, n, rounds);
+        add('cacheGetHit', kind, n, c.getHit);
+        add('cacheSetEvict', kind, n, c.setEvict);
+      }
+      if (!gomap) continue;
       const ops = runOpsScenario({ kind, n, contenders: [goMapContender(GoMap, kind, 'f64')], rounds });
       for (const [id, byName] of Object.entries(ops)) add(id, kind, n, byName['GoMap:f64']);
       add('has', kind, n, runHas(GoMap, kind, n, rounds));

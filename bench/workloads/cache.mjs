@@ -69,7 +69,11 @@ function loopsOf(contender, kind) {
   return loopCache.get(id);
 }
 
-function runThroughputOne(contender, kind, n, perm) {
+/**
+ * One pass of the throughput rows for `contender` at max `n`: ns per get hit, get miss and
+ * set with eviction (n new keys into the full cache). Also used by the engine comparison.
+ */
+export function runThroughputOne(contender, kind, n, perm) {
   const { fill, get } = loopsOf(contender, kind);
   const stored = storedKeys(kind, n);
   const c = contender.create(n);

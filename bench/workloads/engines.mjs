@@ -1,7 +1,8 @@
 // The engine comparison (`npm run bench -- --only=wasm`, and part of the default run):
 // every GoMap single-key row (insert, get hit, get miss, has, overwrite, delete, iterate)
-// and batch row (getMany, setMany) measured on the native addon and on the WebAssembly
-// engine, with the wasm/native ratio per operation, for f64, i64 and string keys.
+// and batch row (getMany, setMany), and GoCache's get hit and set with eviction (max = N),
+// measured on the native addon and on the WebAssembly engine, with the wasm/native ratio
+// per operation, for f64, i64 and string keys.
 //
 // A process loads one engine, so each engine runs in its own child process
 // (bench/children/engine.mjs) with GOMAP_BACKEND set; the two run one after the other,
@@ -23,6 +24,8 @@ const LABELS = {
   iterate: 'iterate (per entry)',
   getMany: 'getMany (per key)',
   setMany: 'setMany (per key, into an empty map)',
+  cacheGetHit: 'GoCache get hit (max = N)',
+  cacheSetEvict: 'GoCache set with eviction (full cache)',
 };
 
 /** Runs both engines' children; returns { engines: { native: rows, wasm: rows }, notes }. */
@@ -78,9 +81,9 @@ export function renderEngines(result) {
     return lines.join('\n');
   }
   lines.push(
-    'ns per operation (median of the rounds), GoMap with f64 values, the same keys and seeds on both',
-    'engines, each engine in its own process. Ratio = wasm / native: below 1.00x the WebAssembly',
-    'engine is faster.',
+    'ns per operation (median of the rounds), GoMap and GoCache with f64 values, the same keys and',
+    'seeds on both engines, each engine in its own process. Ratio = wasm / native: below 1.00x the',
+    'WebAssembly engine is faster.',
     '',
   );
   const sizes = [...new Set(pairs.map((p) => p.n))].sort((a, b) => a - b);

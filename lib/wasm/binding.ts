@@ -24,36 +24,31 @@
  * @module
  */
 import { webcrypto } from 'node:crypto';
-import type { IteratorHandle, MapHandle, MapStats, NativeBinding } from '../binding.ts';
+import type { CacheBinding, CacheHandle, IteratorHandle, MapHandle, MapStats, NativeBinding } from '../binding.ts';
 import { closedError, rangeError, typeError } from '../errors.ts';
 import type { KeyKind, NativeValueKind } from '../kinds.ts';
+import { BREAK_CACHE_FOR_TEST, createWasmCacheBinding } from './cache-binding.ts';
+import { HandleTable } from './handle-table.ts';
 import {
   align8,
-  bytesLength,
   ARG_BYTES,
-  checkRefId,
+  checkSlabIndex,
   IO_KEY,
   IO_OUT,
   IO_STATS,
   IO_VALUE,
-  isBytes,
-  MAX_BLOB_BYTES,
+  K_ANY,
+  K_F64,
+  K_I64,
+  K_STRING,
+  KIND_NAMES,
   nativeTypeName,
   noMemory,
   statusError,
-  tooLong,
+  trapError,
   WasmHeap,
   webAssembly,
-  wrongKind,
 } from './heap.ts';
-
-// Kind codes of the exports (native/wasm/exports.cc).
-const K_F64 = 0;
-const K_I64 = 1;
-const K_STRING = 2;
-const K_BYTES = 3;
-const K_ANY = 4;
-const KIND_NAMES = ['f64', 'i64', 'string', 'bytes', 'any'] as const;
 
 // Cells of the façade's I/O area (native/addon/io_area.h), as 32-bit halves.
 const IO_CELLS_BYTES = 64;
@@ -62,24 +57,9 @@ const CELL_KEY = 1;
 const CELL_VALUE = 2;
 const CELL_RESULT = 3;
 
-const TWO_32 = 0x1_0000_0000;
-const MAX_GENERATION = 2 ** 21;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_ITER_BATCH = 1 << 16;
 const MAX_JOINED_UNITS = 1 << 16;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-
-/** An error with the code every call on a map that trapped throws. */
-function trapError(cause: unknown): Error {
-  const e = new Error(
-    'GoMap: the WebAssembly engine trapped inside this map (a bug in gomap: please report it). ' +
-      'The map is out of service: every later call on it throws this error; other maps are not affected.',
-    { cause },
-  );
-  Object.defineProperty(e, 'code', { value: 'ERR_GOMAP_WASM_TRAP', enumerable: true, writable: true, configurable: true });
-  return e;
-}
 
 interface MapRecord {
   handle: number;
@@ -94,42 +74,6 @@ interface IterRecord {
   handle: number;
   ptr: number;
   map: MapRecord;
-}
-
-/** A slot table of records named by generation-checked handles (see the module comment). */
-class HandleTable<T extends { handle: number }> {
-  readonly slots: (T | undefined)[] = [];
-  readonly generations: number[] = [];
-  readonly free: number[] = [];
-  live = 0;
-
-  add(make: (handle: number) => T): T {
-    const index = this.free.length > 0 ? this.free.pop()! : this.slots.length;
-    if (index === this.slots.length) {
-      this.slots.push(undefined);
-      this.generations.push(1);
-    }
-    const record = make(this.generations[index]! * TWO_32 + index);
-    this.slots[index] = record;
-    this.live++;
-    return record;
-  }
-
-  find(handle: number): T | undefined {
-    // handle >>> 0 is handle mod 2^32 for the integers handles are (any other number
-    // lands on some slot whose record.handle then differs).
-    const record = this.slots[handle >>> 0];
-    return record !== undefined && record.handle === handle ? record : undefined;
-  }
-
-  remove(record: T): void {
-    const index = record.handle >>> 0;
-    this.slots[index] = undefined;
-    const g = this.generations[index]! + 1;
-    this.generations[index] = g >= MAX_GENERATION ? 1 : g;
-    this.free.push(index);
-    this.live--;
-  }
 }
 
 /**
@@ -162,7 +106,7 @@ export function createWasmBinding(file: string): NativeBinding {
   /** Takes a map that trapped out of service (never touching its memory again). */
   function retire(record: MapRecord, e: unknown): Error {
     if (!(e instanceof webAssembly.RuntimeError)) return e as Error;
-    const error = trapError(e);
+    const error = trapError(e, 'GoMap', 'map');
     heap.refresh();
     for (const it of record.iterators) iterators.remove(it);
     record.iterators.clear();
@@ -171,130 +115,15 @@ export function createWasmBinding(file: string): NativeBinding {
     return error;
   }
 
-  // ---- keys and values into linear memory ------------------------------------------------
+  // ---- keys and values into linear memory (heap.ts: the writers both bindings share) ---------
 
-  /** Upper bound of the blob bytes of a key or value of kind `kind` (0 for word kinds). */
-  function blobBound(kind: number, v: unknown): number {
-    if (kind <= K_I64) return 0;
-    if (typeof v === 'string') return align8(v.length * 2);
-    if (kind === K_BYTES) return isBytes(v) ? align8(bytesLength(v)) : 0;
-    if (kind === K_ANY) {
-      if (typeof v === 'bigint') return align8(2 + Math.ceil(v.toString(16).length / 2));
-      return 8;
-    }
-    return 0;
-  }
-
-  /**
-   * Writes a key or value of a typed kind ('f64', 'i64', 'string', 'bytes') into the Arg
-   * at `arg`, blob bytes at `at`, checking its type and size: the blob length, or -1 when
-   * `kind` is not one of those (the caller handles 'any' keys and slab-index values).
-   */
-  function writeTyped(kind: number, role: 'key' | 'value', arg: number, at: number, x: unknown): number {
-    switch (kind) {
-      case K_F64:
-        if (typeof x !== 'number') throw wrongKind(role, 'a number', 'f64', x);
-        heap.f64[arg >>> 3] = x;
-        return 0;
-      case K_I64:
-        if (typeof x !== 'bigint') throw wrongKind(role, 'a bigint', 'i64', x);
-        if (x < I64_MIN || x > I64_MAX) throw rangeError(`GoMap ${role} is outside the signed 64-bit range of ${role} kind 'i64'`);
-        heap.i64[arg >>> 3] = x;
-        return 0;
-      case K_STRING:
-        if (typeof x !== 'string') throw wrongKind(role, 'a string', 'string', x);
-        return writeStringChecked(arg, at, x, role, 'string');
-      case K_BYTES:
-        if (!isBytes(x)) throw wrongKind(role, 'a Uint8Array or Buffer', 'bytes', x);
-        if (bytesLength(x) > MAX_BLOB_BYTES) throw tooLong(role, 'bytes', bytesLength(x));
-        return heap.writeBytes(arg, at, x);
-      default:
-        return -1;
-    }
-  }
-
-  /** Writes key `key` (refId: its identity id) into the Arg at `arg`, blob bytes at `at`. */
-  function writeKey(rec: MapRecord, arg: number, at: number, key: unknown, refId: unknown, hasRef: boolean): number {
-    const n = writeTyped(rec.keyKind, 'key', arg, at, key);
-    if (n >= 0) return n;
-    // 'any' keys
-    if (hasRef) return heap.writeRef(arg, at, checkRefId(refId));
-    switch (typeof key) {
-      case 'number':
-        return heap.writeNumberKey(arg, at, key);
-      case 'string':
-        return writeStringChecked(arg, at, key, 'key', 'any');
-      case 'bigint':
-        return heap.writeBigIntKey(arg, at, key);
-      case 'boolean':
-        heap.setBlob(arg, key ? 6 : 5, at, 0);
-        return 0;
-      case 'undefined':
-        heap.setBlob(arg, 7, at, 0);
-        return 0;
-      default:
-        if (key === null) {
-          heap.setBlob(arg, 8, at, 0);
-          return 0;
-        }
-        throw typeError('GoMap internal error: object and symbol keys are passed by identity id');
-    }
-  }
-
-  function writeStringChecked(arg: number, at: number, s: string, role: string, kind: string): number {
-    const n = heap.writeString(arg, at, s);
-    if (n > MAX_BLOB_BYTES) throw tooLong(role, kind, n);
-    return n;
-  }
-
-  /** Writes value `v` into the Arg at `arg`, blob bytes at `at`. */
-  function writeValue(rec: MapRecord, arg: number, at: number, v: unknown): number {
-    const n = writeTyped(rec.valueKind, 'value', arg, at, v);
-    if (n >= 0) return n;
-    writeSlabIndex(arg, checkSlabIndex(v)); // 'any' values: a slab index
-    return 0;
-  }
-
-  function checkSlabIndex(v: unknown): number {
-    if (typeof v !== 'number' || !(v >= 0 && v <= 0xffff_ffff) || Math.floor(v) !== v) {
-      throw typeError(
-        `GoMap internal error: an 'any' value is passed as a slab index (an integer 0 <= i < 2^32), got ${nativeTypeName(v)}`,
-      );
-    }
-    return v;
-  }
-
-  function writeSlabIndex(arg: number, index: number): void {
-    const i = arg >>> 2;
-    heap.u32[i] = index;
-    heap.u32[i + 1] = 0;
-  }
-
-  /** The value in the Arg at `arg` as JS sees it. */
-  function readValue(rec: MapRecord, arg: number): unknown {
-    switch (rec.valueKind) {
-      case K_F64:
-        return heap.f64[arg >>> 3];
-      case K_I64:
-        return heap.i64[arg >>> 3];
-      case K_ANY:
-        return heap.u32[arg >>> 2];
-      default:
-        return heap.readBlob(arg);
-    }
-  }
-
-  /** The key in the Arg at `arg` as JS sees it ([id] for an object key). */
-  function readKey(rec: MapRecord, arg: number): unknown {
-    switch (rec.keyKind) {
-      case K_F64:
-        return heap.f64[arg >>> 3];
-      case K_I64:
-        return heap.i64[arg >>> 3];
-      default:
-        return heap.readBlob(arg);
-    }
-  }
+  const blobBound = (kind: number, v: unknown): number => heap.blobBound(kind, v);
+  const writeKey = (rec: MapRecord, arg: number, at: number, key: unknown, refId: unknown, hasRef: boolean): number =>
+    heap.writeKey(rec.keyKind, arg, at, key, refId, hasRef);
+  const writeValue = (rec: MapRecord, arg: number, at: number, v: unknown): number => heap.writeValue(rec.valueKind, arg, at, v);
+  const writeSlabIndex = (arg: number, index: number): void => heap.writeSlabIndex(arg, index);
+  const readValue = (rec: MapRecord, arg: number): unknown => heap.readValue(rec.valueKind, arg);
+  const readKey = (rec: MapRecord, arg: number): unknown => heap.readKey(rec.keyKind, arg);
 
   // ---- fast calls: the façade's I/O area ---------------------------------------------------
 
@@ -996,6 +825,7 @@ export function createWasmBinding(file: string): NativeBinding {
     return { maps: maps.live, iterators: iterators.live };
   }
 
+  const cacheFunctions = createWasmCacheBinding(heap);
   const hooks: WasmTestHooks = {
     failNthAllocation(n: number): void {
       x.gomap_fail_nth_allocation(readCount(n, 'failNthAllocation(n)'));
@@ -1006,6 +836,7 @@ export function createWasmBinding(file: string): NativeBinding {
     breakMapForTest(h: MapHandle): void {
       findMap(h).ptr = 0xffff_fff0; // past the end of linear memory: the next access traps
     },
+    breakCacheForTest: cacheFunctions[BREAK_CACHE_FOR_TEST],
   };
   // The addon's `__testing` object (native/addon/testing.h), with the same two functions
   // and the same rule: present only when GOMAP_TESTING=1 was set before the engine loaded.
@@ -1018,8 +849,9 @@ export function createWasmBinding(file: string): NativeBinding {
           },
         }
       : {};
-  const binding: NativeBinding & { [WASM_TEST_HOOKS]: WasmTestHooks } = {
+  const binding: NativeBinding & CacheBinding & { [WASM_TEST_HOOKS]: WasmTestHooks } = {
     ...testing,
+    ...cacheFunctions, // GoCache's functions (cache-binding.ts)
     create,
     io: ioBuffer,
     fastGet,
@@ -1066,4 +898,6 @@ export interface WasmTestHooks {
   memoryBytes(): number;
   /** Points map `h` outside linear memory, so that its next call traps (tests of trap handling). */
   breakMapForTest(h: MapHandle): void;
+  /** The same for the GoCache of handle `h`. */
+  breakCacheForTest(h: CacheHandle): void;
 }

@@ -1,7 +1,8 @@
 /**
  * The WebAssembly module of gomap (wasm/gomap.wasm) and its linear memory, as the wasm
- * binding (binding.ts) uses them: the exports, typed-array views of memory that follow
- * memory growth, and the codec between JS values and the tagged blobs the core stores.
+ * bindings (binding.ts for GoMap, cache-binding.ts for GoCache) use them: the exports,
+ * typed-array views of memory that follow memory growth, and the codec between JS values
+ * and the tagged blobs the core stores (per key / value kind, shared by both bindings).
  *
  * Design:
  *
@@ -103,6 +104,17 @@ export const TAG_TRUE = 6;
 export const TAG_UNDEFINED = 7;
 export const TAG_NULL = 8;
 export const TAG_OBJECT_REF = 9;
+
+/** Kind codes of the exports (native/wasm/exports.cc, cache_exports.cc), in this order. */
+export const K_F64 = 0;
+export const K_I64 = 1;
+export const K_STRING = 2;
+export const K_BYTES = 3;
+export const K_ANY = 4;
+export const KIND_NAMES = ['f64', 'i64', 'string', 'bytes', 'any'] as const;
+
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
 
 /**
  * Turns off V8's inlining of JS-to-WebAssembly calls into optimized JS code (the
@@ -260,6 +272,127 @@ export class WasmHeap {
     return len;
   }
 
+  // ---- keys and values of a kind (the writers GoMap's and GoCache's bindings share) -------
+
+  /** Upper bound of the blob bytes of a key or value of kind `kind` (0 for word kinds). */
+  blobBound(kind: number, v: unknown): number {
+    if (kind <= K_I64) return 0;
+    if (typeof v === 'string') return align8(v.length * 2);
+    if (kind === K_BYTES) return isBytes(v) ? align8(bytesLength(v)) : 0;
+    if (kind === K_ANY) {
+      if (typeof v === 'bigint') return align8(2 + Math.ceil(v.toString(16).length / 2));
+      return 8;
+    }
+    return 0;
+  }
+
+  /**
+   * Writes a key or value of a typed kind ('f64', 'i64', 'string', 'bytes') into the Arg
+   * at `arg`, blob bytes at `at`, checking its type and size: the blob length, or -1 when
+   * `kind` is not one of those (the caller handles 'any' keys and slab-index values).
+   */
+  writeTyped(kind: number, role: 'key' | 'value', arg: number, at: number, x: unknown): number {
+    switch (kind) {
+      case K_F64:
+        if (typeof x !== 'number') throw wrongKind(role, 'a number', 'f64', x);
+        this.f64[arg >>> 3] = x;
+        return 0;
+      case K_I64:
+        if (typeof x !== 'bigint') throw wrongKind(role, 'a bigint', 'i64', x);
+        if (x < I64_MIN || x > I64_MAX) throw rangeError(`GoMap ${role} is outside the signed 64-bit range of ${role} kind 'i64'`);
+        this.i64[arg >>> 3] = x;
+        return 0;
+      case K_STRING:
+        if (typeof x !== 'string') throw wrongKind(role, 'a string', 'string', x);
+        return this.writeStringChecked(arg, at, x, role, 'string');
+      case K_BYTES:
+        if (!isBytes(x)) throw wrongKind(role, 'a Uint8Array or Buffer', 'bytes', x);
+        if (bytesLength(x) > MAX_BLOB_BYTES) throw tooLong(role, 'bytes', bytesLength(x));
+        return this.writeBytes(arg, at, x);
+      default:
+        return -1;
+    }
+  }
+
+  /**
+   * Writes key `key` of kind `kind` into the Arg at `arg`, blob bytes at `at` (room for
+   * {@link WasmHeap.blobBound}, or 8 with `hasRef`); `refId`: the identity id of an
+   * object or symbol key of an 'any' map (`hasRef`). Returns the blob length.
+   */
+  writeKey(kind: number, arg: number, at: number, key: unknown, refId: unknown, hasRef: boolean): number {
+    const n = this.writeTyped(kind, 'key', arg, at, key);
+    if (n >= 0) return n;
+    // 'any' keys
+    if (hasRef) return this.writeRef(arg, at, checkRefId(refId));
+    switch (typeof key) {
+      case 'number':
+        return this.writeNumberKey(arg, at, key);
+      case 'string':
+        return this.writeStringChecked(arg, at, key, 'key', 'any');
+      case 'bigint':
+        return this.writeBigIntKey(arg, at, key);
+      case 'boolean':
+        this.setBlob(arg, key ? TAG_TRUE : TAG_FALSE, at, 0);
+        return 0;
+      case 'undefined':
+        this.setBlob(arg, TAG_UNDEFINED, at, 0);
+        return 0;
+      default:
+        if (key === null) {
+          this.setBlob(arg, TAG_NULL, at, 0);
+          return 0;
+        }
+        throw typeError('GoMap internal error: object and symbol keys are passed by identity id');
+    }
+  }
+
+  /** Writes value `v` of kind `kind` into the Arg at `arg`, blob bytes at `at` ('any': a slab index). */
+  writeValue(kind: number, arg: number, at: number, v: unknown): number {
+    const n = this.writeTyped(kind, 'value', arg, at, v);
+    if (n >= 0) return n;
+    this.writeSlabIndex(arg, checkSlabIndex(v)); // 'any' values: a slab index
+    return 0;
+  }
+
+  /** Writes slab index `index` as the word of the Arg at `arg`. */
+  writeSlabIndex(arg: number, index: number): void {
+    const i = arg >>> 2;
+    this.u32[i] = index;
+    this.u32[i + 1] = 0;
+  }
+
+  private writeStringChecked(arg: number, at: number, s: string, role: string, kind: string): number {
+    const n = this.writeString(arg, at, s);
+    if (n > MAX_BLOB_BYTES) throw tooLong(role, kind, n);
+    return n;
+  }
+
+  /** The value of kind `kind` in the Arg at `arg` as JS sees it ('any': the slab index). */
+  readValue(kind: number, arg: number): unknown {
+    switch (kind) {
+      case K_F64:
+        return this.f64[arg >>> 3];
+      case K_I64:
+        return this.i64[arg >>> 3];
+      case K_ANY:
+        return this.u32[arg >>> 2];
+      default:
+        return this.readBlob(arg);
+    }
+  }
+
+  /** The key of kind `kind` in the Arg at `arg` as JS sees it ([id] for an object key). */
+  readKey(kind: number, arg: number): unknown {
+    switch (kind) {
+      case K_F64:
+        return this.f64[arg >>> 3];
+      case K_I64:
+        return this.i64[arg >>> 3];
+      default:
+        return this.readBlob(arg);
+    }
+  }
+
   // ---- reading Args --------------------------------------------------------------------
 
   /** The JS value of the blob in the Arg at `arg` (strings, bytes, 'any' keys, [id] refs). */
@@ -318,6 +451,31 @@ export class WasmHeap {
     const magnitude = BigInt(`0x${hex}`);
     return u8[ptr] !== 0 ? -magnitude : magnitude;
   }
+}
+
+/**
+ * The error every call on a map (or cache) that trapped throws, code ERR_GOMAP_WASM_TRAP.
+ *
+ * @param container - 'GoMap' or 'GoCache'; `thing` - 'map' or 'cache'.
+ */
+export function trapError(cause: unknown, container: string, thing: string): Error {
+  const e = new Error(
+    `${container}: the WebAssembly engine trapped inside this ${thing} (a bug in gomap: please report it). ` +
+      `The ${thing} is out of service: every later call on it throws this error; other ${thing}s are not affected.`,
+    { cause },
+  );
+  Object.defineProperty(e, 'code', { value: 'ERR_GOMAP_WASM_TRAP', enumerable: true, writable: true, configurable: true });
+  return e;
+}
+
+/** Checks an 'any' value's slab index (an integer 0 <= i < 2^32), as the addon's SlabValues does. */
+export function checkSlabIndex(v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 0xffff_ffff) || Math.floor(v) !== v) {
+    throw typeError(
+      `GoMap internal error: an 'any' value is passed as a slab index (an integer 0 <= i < 2^32), got ${nativeTypeName(v)}`,
+    );
+  }
+  return v;
 }
 
 /** RangeError for memory that cannot be allocated (as the addon's throwStatus). */
