@@ -10,6 +10,7 @@
       'native/core/alloc.cc',
       'native/core/concurrent_map.cc',
       'native/core/epoch.cc',
+      'native/core/shared_cache.cc',
     ],
     'gomap_addon_sources': [
       'native/addon/addon.cc',
