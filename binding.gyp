@@ -29,6 +29,7 @@
       'native/addon/testing.cc',
       'native/addon/cache_factory.cc',
       'native/addon/cache_functions.cc',
+      'native/addon/shared_cache_functions.cc',
     ],
   },
   'targets': [

@@ -30,6 +30,7 @@
 
 #include "addon_state.h"
 #include "cache_functions.h"
+#include "shared_cache_functions.h"
 #include "functions.h"
 #include "sync_functions.h"
 #include "testing.h"
@@ -65,6 +66,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::defineCacheFunctions(env, exports) != napi_ok) {
     return failInit(env, exports, "gomap: could not define the addon's cache functions");
+  }
+  if (gomap::addon::defineSharedCacheFunctions(env, exports) != napi_ok) {
+    return failInit(env, exports, "gomap: could not define the addon's shared cache functions");
   }
   return exports;
 }
