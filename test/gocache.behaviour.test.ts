@@ -36,8 +36,11 @@ describeEachBackend('GoCache: options', () => {
     expect(() => make({ max: 1, value: 'string', sizeOf: () => 1 })).toThrow(/'any' values only/);
     expect(() => make(null as never)).toThrow(TypeError);
   });
-  it('shared: true says it is not available yet', () => {
-    expect(() => make({ max: 10, key: 'string', value: 'string', shared: true })).toThrow(/not available yet/);
+  it('shared: true makes a shared cache (gocache.shared*.test.ts) and needs non-any kinds', () => {
+    const c = make({ max: 10, key: 'string', value: 'string', shared: true });
+    expect(c.shared).toBe(true);
+    c.close();
+    expect(() => make({ max: 10, shared: true })).toThrow(/'string', 'f64', 'i64', 'bytes'/);
     expect(() => make({ max: 10, shared: 'yes' })).toThrow(TypeError);
   });
   it('a key or value of the wrong kind throws TypeError and changes nothing', () => {
