@@ -7,7 +7,8 @@
  * arguments, converts keys and values as GoMap does (identity ids for object keys of
  * `'any'` caches, a slab for `'any'` values, codecs for `'json'` / `'v8'`), runs
  * `onEvict` after each native call for the entries that call removed, and
- * de-duplicates `fetch` loads.
+ * de-duplicates `fetch` loads. A shared cache (`shared: true`) delegates to its view
+ * (shared-cache.ts), whose native side is a SharedCache (native/core/shared_cache.h).
  *
  * @module
  */
@@ -238,6 +239,11 @@ interface Inflight<V> {
  * instead of keeping an exact recency list; iteration order is unspecified; iteration
  * returns a snapshot of the live entries; `set` of an entry over `maxBytes` reports the
  * refused value to `onEvict` with reason `'evict'`.
+ *
+ * With `shared: true` the cache is one native table for every worker thread of the
+ * process: send `cache.handle` to a worker and call {@link GoCache.attach} there. Reads
+ * take no lock; the limits hold after every call in every thread (see
+ * {@link GoCacheOptions.shared}).
  *
  * @example
  * ```ts

@@ -106,6 +106,7 @@ Status SharedCache::set(ebr::ThreadRecord& rec, Blob key, Blob value, uint64_t n
       map_.discardEntry(fresh);
       return st;
     }
+    syncIndex();  // the table may have doubled: leaves must match its buckets before eviction
   }
   // Room first, then the entry: a thread reading size() or bytes() meanwhile never sees
   // the cache over a limit.
