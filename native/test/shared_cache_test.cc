@@ -207,6 +207,46 @@ TEST(SharedCache, ClearReportsEverythingAndEmpties) {
   EXPECT_TRUE(cmap_test::drainRetired(*rec));
 }
 
+// A set that runs out of memory at any allocation changes nothing: no eviction happened
+// before the failure (everything that can fail runs before the first eviction).
+TEST(SharedCache, AFailedSetChangesNothing) {
+  Registered rec;
+  int growthFailures = 0;  // failures past the entry's own allocation (table, overflow bucket)
+  for (uint64_t failAt = 1; failAt < 40; ++failAt) {
+    ConcurrentMap* m = newCache(limitsOf(20, 0, 50));
+    SharedCache& c = *m->cache();
+    SetOutcome o;
+    for (uint64_t i = 0; i < 20; ++i) {
+      IntKey k(i);
+      ASSERT_EQ(c.set(*rec, k.blob(), strBlob("value " + std::to_string(i)), 1, kDefaultTtl, &o, nullptr), Status::kOk);
+    }
+    const gomap::CacheStats before = c.stats();
+    CountingSink sink;
+    bool failed = false;
+    // Enough new keys that one of them needs an overflow bucket or a grow.
+    for (uint64_t i = 100; i < 140 && !failed; ++i) {
+      IntKey k(i);
+      gomap::failNthAllocation(failAt);
+      const Status st = c.set(*rec, k.blob(), strBlob("x"), 1, kDefaultTtl, &o, &sink);
+      gomap::failNthAllocation(0);
+      if (st != Status::kOk) {
+        failed = true;
+        if (failAt > 1) ++growthFailures;
+        EXPECT_EQ(st, Status::kNoMemory);
+        EXPECT_FALSE(c.has(*rec, k.blob(), 1));
+        const gomap::CacheStats after = c.stats();
+        EXPECT_EQ(after.size, 20u);
+        EXPECT_EQ(after.evictions, before.evictions + (i - 100)) << "only the earlier sets evicted";
+        EXPECT_EQ(sink.count(RemovalReason::kEvict), i - 100);
+      }
+      ASSERT_LE(c.size(), 20u);
+    }
+    m->release();
+  }
+  EXPECT_GT(growthFailures, 0);
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
 // Writers hammer one cache with max / maxBytes from several threads (through growth,
 // evictions and expiry); every thread checks the limits after each of its calls.
 void hammer(const CacheLimits& limits, int threads) {
