@@ -52,6 +52,12 @@ export interface SharedCacheBinding {
   ): [view: number, max: number, maxBytes: number, ttl: number, updateAgeOnGet: boolean];
   scacheClose(v: number): boolean;
   scacheGet(v: number, key: unknown): unknown;
+  /**
+   * get for 'f64' / 'i64' keys through the I/O area (`binding.io`, shared with GoMap and
+   * SyncMap): cell 0 the view handle, 1 the key; out: cell 3 found (0 / 1), cell 2 an
+   * 'f64' / 'i64' value; other values are the return value.
+   */
+  scacheFastGet(): unknown;
   scachePeek(v: number, key: unknown): unknown;
   scacheHas(v: number, key: unknown): boolean;
   scacheRemainingTtl(v: number, key: unknown): number;
@@ -125,6 +131,19 @@ export const SHARED_REASONS = ['evict', 'expire', 'delete', 'set'] as const;
 /** Called for each entry a call of this view removed. */
 export type RemovalCallback = (value: unknown, key: unknown, reason: (typeof SHARED_REASONS)[number]) => void;
 
+// The I/O area of the fast calls (native/addon/io_area.h), created on first use.
+let io: Float64Array | null = null;
+let io64: BigInt64Array | null = null;
+const IO_HANDLE = 0;
+const IO_KEY = 1;
+const IO_VALUE = 2;
+const IO_RESULT = 3;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const FAST_F64 = 0;
+const FAST_I64 = 1;
+const FAST_NONE = 2;
+
 /** Closes the view of a shared GoCache that was collected without close(). */
 let viewFinalizer: FinalizationRegistry<number> | null = null;
 
@@ -138,6 +157,9 @@ export class SharedCacheView {
   readonly valueKind: SyncValueKind;
   readonly codec: ValueCodec | null;
   readonly onEvict: RemovalCallback | null;
+  /** How keys and values travel in the fast get: in the I/O area (f64, i64), or not at all. */
+  readonly #fastKey: number;
+  readonly #fastValue: number;
   #handle: GoCacheHandle | null = null;
 
   constructor(
@@ -156,6 +178,17 @@ export class SharedCacheView {
     this.valueKind = valueKind;
     this.codec = valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
     this.onEvict = onEvict;
+    this.#fastKey = keyKind === 'f64' ? FAST_F64 : keyKind === 'i64' ? FAST_I64 : FAST_NONE;
+    this.#fastValue = valueKind === 'f64' ? FAST_F64 : valueKind === 'i64' ? FAST_I64 : FAST_NONE;
+    const area = (binding as { io?: unknown }).io;
+    if (this.#fastKey !== FAST_NONE && io === null) {
+      if (area instanceof ArrayBuffer) {
+        io = new Float64Array(area);
+        io64 = new BigInt64Array(area);
+      } else {
+        this.#fastKey = FAST_NONE;
+      }
+    }
     viewFinalizer ??= new FinalizationRegistry<number>((h) => {
       n.scacheClose(h);
     });
@@ -176,6 +209,21 @@ export class SharedCacheView {
   }
 
   get(key: unknown): unknown {
+    // Numeric keys of the right type go through the I/O area (nothing runs between the
+    // stores, the call and the reads); anything else takes the generic call, which throws
+    // the right error for a key of the wrong type.
+    const fk = this.#fastKey;
+    if (fk === FAST_F64 ? typeof key === 'number' : fk === FAST_I64 && typeof key === 'bigint' && key >= I64_MIN && key <= I64_MAX) {
+      if (fk === FAST_F64) io![IO_KEY] = key as number;
+      else io64![IO_KEY] = key as bigint;
+      io![IO_HANDLE] = this.v;
+      const r = this.n.scacheFastGet();
+      if (io![IO_RESULT] === 0) return undefined;
+      const fv = this.#fastValue;
+      if (fv === FAST_F64) return io![IO_VALUE];
+      if (fv === FAST_I64) return io64![IO_VALUE];
+      return this.decode(r);
+    }
     return this.decode(this.n.scacheGet(this.v, key));
   }
 
