@@ -315,9 +315,10 @@ Status ConcurrentMap::insertNew(ebr::ThreadRecord& rec, Entry* e) {
   const uint64_t hash = e->hash;
   const uint64_t count = count_.load(std::memory_order_relaxed);
   Table* t = current();
-  if (!growing() && (map_detail::overLoadFactor(count + 1, t->B) || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
+  const bool overloaded = map_detail::overLoadFactor(count + 1, t->B) && t->B < growthLimitB_;
+  if (!growing() && (overloaded || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
     // No memory to grow: the table stays valid, just fuller.
-    if (hashGrow(map_detail::overLoadFactor(count + 1, t->B)) && !growWork(rec, hash)) {
+    if (hashGrow(overloaded) && !growWork(rec, hash)) {
       discardEntry(e);
       return Status::kNoMemory;
     }
@@ -338,8 +339,9 @@ Status ConcurrentMap::prepareInsert(ebr::ThreadRecord& rec, uint64_t hash, Bucke
   *spare = nullptr;
   const uint64_t count = count_.load(std::memory_order_relaxed);
   Table* t = current();
-  if (!growing() && (map_detail::overLoadFactor(count + 1, t->B) || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
-    if (hashGrow(map_detail::overLoadFactor(count + 1, t->B)) && !growWork(rec, hash)) return Status::kNoMemory;
+  const bool overloaded = map_detail::overLoadFactor(count + 1, t->B) && t->B < growthLimitB_;
+  if (!growing() && (overloaded || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
+    if (hashGrow(overloaded) && !growWork(rec, hash)) return Status::kNoMemory;
   }
   for (Bucket* b = writerHome(hash); b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
     const uint64_t word = b->tophash.load(std::memory_order_relaxed);

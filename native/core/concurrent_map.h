@@ -258,6 +258,9 @@ class ConcurrentMap {
 
   // The shared cache built on this map (shared_cache.h), or null for a plain SyncMap.
   SharedCache* cache() const noexcept { return cache_; }
+  // Stops doubling at 2^maxB buckets (same-size growth still cleans up overflow chains):
+  // a cache with an entry limit sets it, as GoMap::limitGrowth. Call before sharing.
+  void limitGrowth(unsigned maxB) noexcept { growthLimitB_ = maxB; }
 
  private:
   friend class SharedCache;
@@ -390,6 +393,7 @@ class ConcurrentMap {
   void subBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
   // Set once, before the map is shared; freed with the map.
   SharedCache* cache_ = nullptr;
+  unsigned growthLimitB_ = map_detail::kMaxB;  // limitGrowth(); kMaxB: no limit
 };
 
 // An iteration position: the hash classes already produced (see the header comment).

@@ -26,6 +26,13 @@ Status SharedCache::create(const MapOptions& options, const CacheLimits& limits,
     return Status::kNoMemory;
   }
   map->cache_ = cache;  // before the map is shared with anyone
+  if (limits.maxEntries != 0) {
+    // As the single-thread cache (cache.h "Table size"): the table stops doubling once
+    // its slots could hold every entry, up to kMaxLoadPerBucket per bucket.
+    unsigned b = 0;
+    while (b < map_detail::kMaxB && (uint64_t{cache_detail::kMaxLoadPerBucket} << b) < limits.maxEntries + 1) ++b;
+    map->limitGrowth(b);
+  }
   *out = map;
   return Status::kOk;
 }

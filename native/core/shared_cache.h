@@ -40,6 +40,9 @@
 //   - Removals are reported to the caller's SharedRemovalSink under the lock, before the
 //     entry is retired: the sink copies what it needs (onEvict runs later, in JS, in the
 //     thread whose call removed the entry).
+//   - Table size: with an entry limit, the table stops doubling once its slots could hold
+//     max + 1 entries (kMaxLoadPerBucket per bucket; ConcurrentMap::limitGrowth), as the
+//     single-thread cache does: the last ~20 % of the budget goes to overflow chains.
 // No admission policy (TinyLFU) yet: every new key is admitted.
 //
 // Lifetime: the SharedCache belongs to its ConcurrentMap (create() makes both; the map

@@ -119,6 +119,23 @@ TEST(SharedCache, MaxEntriesAndMaxBytesHoldAfterEverySet) {
   EXPECT_TRUE(cmap_test::drainRetired(*rec));
 }
 
+TEST(SharedCache, TableStopsDoublingOnceItsSlotsHoldMax) {
+  Registered rec;
+  ConcurrentMap* m = newCache(limitsOf(1000, 0, 0));
+  SharedCache& c = *m->cache();
+  SetOutcome o;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    IntKey k(i);
+    ASSERT_EQ(c.set(*rec, k.blob(), strBlob("v"), 1, kDefaultTtl, &o, nullptr), Status::kOk);
+    ASSERT_LE(c.size(), 1000u);
+  }
+  // 8 slots x 2^7 buckets = 1024 >= 1001: Go would double again at 6.5 x 128 = 832.
+  EXPECT_EQ(m->stats(*rec).B, 7u);
+  EXPECT_EQ(c.size(), 1000u);
+  m->release();
+  EXPECT_TRUE(cmap_test::drainRetired(*rec));
+}
+
 TEST(SharedCache, ReferencedEntriesGetASecondChance) {
   Registered rec;
   ConcurrentMap* m = newCache(limitsOf(4, 0, 0));
