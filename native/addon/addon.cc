@@ -26,6 +26,8 @@
 //   testing.*         `__testing` (allocation-failure hooks), only with GOMAP_TESTING=1
 //   cache_*           GoCache: cache_functions.cc (its exported calls and registry),
 //                     cache_binding.h (TypedCache over the core Cache), cache_factory.cc
+//   shared_cache_functions.cc  shared GoCache (`shared: true`): views of a core
+//                     SharedCache through the SyncMap registry and views
 #include <napi.h>
 
 #include "addon_state.h"
