@@ -319,6 +319,8 @@ void hammer(const CacheLimits& limits, int threads) {
 TEST(SharedCacheThreads, MaxHoldsInEveryThread) { hammer(limitsOf(300, 0, 0), 4); }
 TEST(SharedCacheThreads, MaxBytesHoldsInEveryThread) { hammer(limitsOf(0, 4000, 0), 4); }
 TEST(SharedCacheThreads, BothLimitsAndTtl) { hammer(limitsOf(200, 3000, 20), 3); }
+// Readers' CAS (CLOCK bit + refreshed expiry) racing writers' eviction and expiry.
+TEST(SharedCacheThreads, UpdateAgeOnGetRacingWriters) { hammer(limitsOf(150, 0, 10, true), 4); }
 
 TEST(SharedCacheThreads, ReadersNeverWaitForTheWriteLock) {
   Registered main;
