@@ -28,8 +28,14 @@
 //   - Limits: charge = key bytes + value bytes, as encoded (numbers 8, strings 1 byte per
 //     Latin-1 unit or 2 per UTF-16 unit, json/v8 their encoded length). An entry whose
 //     charge alone is over maxBytes is refused (an older entry under its key is deleted).
+//   - Room first: unlike cache.h (insert, then evict), a set evicts *before* it publishes
+//     its entry, for the entry it is about to add (one more entry, new charge - old
+//     charge), so no thread reading size() or bytes() ever sees the cache over a limit.
+//     Everything that can fail (the entry, growth, an overflow bucket:
+//     ConcurrentMap::prepareInsert) happens before the first eviction, and the publish
+//     (commitInsert / replaceAt) cannot fail: a failed set changes nothing.
 //   - Eviction: CLOCK over buckets of the current table, a (bucket, chain position) hand;
-//     the entry just written is never its own victim; an expired entry met on the way is
+//     the entry a set replaces is never a victim; an expired entry met on the way is
 //     removed (reason expire). A victim's referenced bit is cleared with an atomic AND,
 //     so a reader setting it meanwhile is not lost (it only wins one more revolution).
 //   - Expiry: an ExpiryIndex over the current table's buckets (lower bounds of expiresAt
@@ -180,7 +186,7 @@ class SharedCache {
   void purgeBucket(ebr::ThreadRecord& rec, uint64_t b, uint64_t now, SharedRemovalSink* sink);
   void sweep(ebr::ThreadRecord& rec, uint64_t now, uint64_t buckets, SharedRemovalSink* sink);
   // Evicts (expired entries first, then by CLOCK) until `pending` fits; never `keep` (the
-  // entry a set replaces).
+  // entry a set replaces). Called before the set publishes its entry.
   void enforceLimits(ebr::ThreadRecord& rec, const Entry* keep, Pending pending, uint64_t now, SharedRemovalSink* sink);
   bool indexed() const { return anyExpiry_ && !indexFailed_ && index_.enabled(); }
   void syncIndex();
