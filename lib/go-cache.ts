@@ -75,7 +75,8 @@ export interface GoCacheOptions<K, V> {
    * and `value` kinds (values are stored encoded; reads return copies). Per view (per
    * thread): `onEvict` runs in the thread whose call removed the entry; `fetch` loads
    * are de-duplicated per view. An expired entry reads as absent in every thread and is
-   * removed by the next write that meets it (or `purgeStale`). Default false.
+   * removed by the next write that meets it (or `purgeStale`). `stats()` and `size` are
+   * the cache's, counted across all views. Default false.
    */
   shared?: boolean;
   /**
