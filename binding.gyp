@@ -10,6 +10,7 @@
       'native/core/alloc.cc',
       'native/core/concurrent_map.cc',
       'native/core/epoch.cc',
+      'native/core/shared_cache.cc',
     ],
     'gomap_addon_sources': [
       'native/addon/addon.cc',
@@ -28,6 +29,7 @@
       'native/addon/testing.cc',
       'native/addon/cache_factory.cc',
       'native/addon/cache_functions.cc',
+      'native/addon/shared_cache_functions.cc',
     ],
   },
   'targets': [

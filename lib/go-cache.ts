@@ -7,7 +7,8 @@
  * arguments, converts keys and values as GoMap does (identity ids for object keys of
  * `'any'` caches, a slab for `'any'` values, codecs for `'json'` / `'v8'`), runs
  * `onEvict` after each native call for the entries that call removed, and
- * de-duplicates `fetch` loads.
+ * de-duplicates `fetch` loads. A shared cache (`shared: true`) delegates to its view
+ * (shared-cache.ts), whose native side is a SharedCache (native/core/shared_cache.h).
  *
  * @module
  */
@@ -16,6 +17,14 @@ import type { CacheBinding, CacheHandle } from './binding.ts';
 import { isIdentityKey, jsonCodec, ObjectIds, v8Codec, ValueSlab, type ValueCodec } from './codecs.ts';
 import { describeType, ERR_GOMAP_CLOSED, rangeError, typeError, type CodedError } from './errors.ts';
 import { KEY_KINDS, nativeValueKind, VALUE_KINDS, type KeyKind, type ValueKind } from './kinds.ts';
+import {
+  checkCacheHandle,
+  requireSharedCacheBinding,
+  SharedCacheView,
+  type GoCacheHandle,
+  type RemovalCallback,
+} from './shared-cache.ts';
+import type { SyncKeyKind, SyncValueKind } from './sync-binding.ts';
 
 /** Why `onEvict` was called. */
 export type EvictionReason = 'evict' | 'expire' | 'delete' | 'set';
@@ -58,8 +67,16 @@ export interface GoCacheOptions<K, V> {
   /** How values are stored, as for GoMap. Default `'any'`. */
   value?: ValueKind;
   /**
-   * A cache shared between worker threads (backed by a SyncMap). **Not available yet**:
-   * `true` throws an `Error` saying so.
+   * A cache shared between the worker threads of this process, backed by a SyncMap's
+   * concurrent table: `cache.handle` names it, `GoCache.attach(handle)` opens a view of
+   * it in another thread. Reads (`get`, `peek`, `has`, `getRemainingTTL`, `size`) take
+   * no lock; writes serialize on the cache's lock and evict inside it, so `max` and
+   * `maxBytes` hold after every call in every thread. Needs explicit non-`'any'` `key`
+   * and `value` kinds (values are stored encoded; reads return copies). Per view (per
+   * thread): `onEvict` runs in the thread whose call removed the entry; `fetch` loads
+   * are de-duplicated per view. An expired entry reads as absent in every thread and is
+   * removed by the next write that meets it (or `purgeStale`). `stats()` and `size` are
+   * the cache's, counted across all views. Default false.
    */
   shared?: boolean;
   /**
@@ -81,6 +98,17 @@ export interface GoCacheOptions<K, V> {
   /** A fixed hash seed (reproducible benchmarks), as for GoMap. Default random. */
   seed?: bigint;
 }
+
+/** Options of {@link GoCache.set}. */
+/** Options of {@link GoCache.attach}: the per-view functions (they cannot cross threads). */
+export interface GoCacheAttachOptions<K, V> {
+  /** The loader of {@link GoCache.fetch} for this view (loads are de-duplicated per view). */
+  fetch?: GoCacheOptions<K, V>['fetch'];
+  /** Called for the entries this view's calls remove (see {@link GoCacheOptions.onEvict}). */
+  onEvict?: GoCacheOptions<K, V>['onEvict'];
+}
+
+export type { GoCacheHandle } from './shared-cache.ts';
 
 /** Options of {@link GoCache.set}. */
 export interface GoCacheSetOptions {
@@ -148,6 +176,21 @@ const kManualClock = Symbol.for('gomap.cache.manualClock') as typeof kManualCloc
 
 const kDispose: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('nodejs.dispose')) as typeof Symbol.dispose;
 
+/** The view GoCache.attach opened, for the constructor call that follows at once. */
+let pendingAttach: { v: number; id: number } | null = null;
+
+const SHARED_KEY_KINDS: readonly SyncKeyKind[] = ['string', 'f64', 'i64', 'bytes'];
+const SHARED_VALUE_KINDS: readonly SyncValueKind[] = ['string', 'f64', 'i64', 'bytes', 'json', 'v8'];
+
+function checkSharedKind<T extends string>(value: unknown, kinds: readonly T[], what: string): T {
+  if (typeof value === 'string' && (kinds as readonly string[]).includes(value)) return value as T;
+  const list = kinds.map((k) => `'${k}'`).join(', ');
+  const got = value === undefined ? "nothing (the default 'any')" : typeof value === 'string' ? `'${value}'` : describeType(value);
+  throw typeError(
+    `GoCache option '${what}' of a shared cache must be one of ${list}, got ${got} ('any' keys and values are live JS values of one thread: they cannot be shared)`,
+  );
+}
+
 const cacheFinalizer = new FinalizationRegistry<CacheHandle>((h) => {
   cb.cacheClose(h);
 });
@@ -198,6 +241,11 @@ interface Inflight<V> {
  * returns a snapshot of the live entries; `set` of an entry over `maxBytes` reports the
  * refused value to `onEvict` with reason `'evict'`.
  *
+ * With `shared: true` the cache is one native table for every worker thread of the
+ * process: send `cache.handle` to a worker and call {@link GoCache.attach} there. Reads
+ * take no lock; the limits hold after every call in every thread (see
+ * {@link GoCacheOptions.shared}).
+ *
  * @example
  * ```ts
  * const cache = new GoCache<string, string>({ key: 'string', value: 'string', max: 100_000, ttl: 60_000 });
@@ -216,14 +264,17 @@ export class GoCache<K = unknown, V = unknown> {
   readonly #loader: ((key: K, ctx: { signal: AbortSignal }) => Promise<V | undefined> | V | undefined) | null;
   readonly #onEvict: ((value: V, key: K, reason: EvictionReason) => void) | null;
   readonly #inflight = new Map<unknown, Inflight<V>>();
+  /** The view of a shared cache (then #h is its view handle, 0 once closed), else null. */
+  readonly #shared: SharedCacheView | null = null;
 
   /**
    * A new, empty cache.
    *
    * @throws TypeError for unknown or mistyped options, or when none of `max`,
-   *   `maxBytes`, `ttl` is given; RangeError for limits out of range; Error when
-   *   `shared: true` (not available yet); Error with code `ERR_GOMAP_NATIVE_ONLY` for
-   *   `shared: true` on the WebAssembly engine (a shared cache needs the native addon).
+   *   `maxBytes`, `ttl` is given, or for `shared: true` without non-`'any'` `key` and
+   *   `value` kinds; RangeError for limits out of range; Error with code
+   *   `ERR_GOMAP_NATIVE_ONLY` for `shared: true` on the WebAssembly engine (a shared
+   *   cache needs the native addon).
    */
   constructor(options: GoCacheOptions<K, V>) {
     if (options === null || typeof options !== 'object') {
@@ -238,10 +289,10 @@ export class GoCache<K = unknown, V = unknown> {
     if (o.shared !== undefined && typeof o.shared !== 'boolean') {
       throw typeError(`GoCache option 'shared' must be a boolean, got ${describeType(o.shared)}`);
     }
-    if (o.shared === true) {
-      requireNativeEngine('GoCache with shared: true'); // both engines serve GoCache; a shared one needs the native engine
-      throw new Error('GoCache: shared caches (shared: true) are not available yet: they need SyncMap, which a later version wires in');
-    }
+    // Both engines serve GoCache; a shared one needs the native engine.
+    if (o.shared === true) requireNativeEngine('GoCache with shared: true');
+    const attached = pendingAttach;
+    pendingAttach = null;
     const max = o.max === undefined ? 0 : checkLimit(o.max, 'max');
     const maxBytes = o.maxBytes === undefined ? 0 : checkLimit(o.maxBytes, 'maxBytes');
     const ttl = o.ttl === undefined ? 0 : checkTtl(o.ttl, "option 'ttl'");
@@ -251,8 +302,13 @@ export class GoCache<K = unknown, V = unknown> {
     if (o.updateAgeOnGet !== undefined && typeof o.updateAgeOnGet !== 'boolean') {
       throw typeError(`GoCache option 'updateAgeOnGet' must be a boolean, got ${describeType(o.updateAgeOnGet)}`);
     }
-    const keyKind = o.key === undefined ? 'any' : checkKind(o.key, KEY_KINDS, 'key');
-    const valueKind = o.value === undefined ? 'any' : checkKind(o.value, VALUE_KINDS, 'value');
+    const shared = o.shared === true;
+    const keyKind = shared ? checkSharedKind(o.key, SHARED_KEY_KINDS, 'key') : o.key === undefined ? 'any' : checkKind(o.key, KEY_KINDS, 'key');
+    const valueKind = shared
+      ? checkSharedKind(o.value, SHARED_VALUE_KINDS, 'value')
+      : o.value === undefined
+        ? 'any'
+        : checkKind(o.value, VALUE_KINDS, 'value');
     if (o.sizeOf !== undefined) {
       checkFunction(o.sizeOf, 'sizeOf');
       if (valueKind !== 'any') {
@@ -270,6 +326,27 @@ export class GoCache<K = unknown, V = unknown> {
       if (o.seed < -(2n ** 63n) || o.seed > 2n ** 64n - 1n) throw rangeError("GoCache option 'seed' must fit in 64 bits");
       seed = BigInt.asUintN(64, o.seed);
     }
+    if (shared) {
+      const n = requireSharedCacheBinding();
+      let v: number;
+      let id: number;
+      if (attached !== null) {
+        ({ v, id } = attached);
+      } else {
+        [v, id] = n.scacheCreate(keyKind as SyncKeyKind, valueKind as SyncValueKind, max, maxBytes, ttl, o.updateAgeOnGet === true, seed);
+      }
+      this.#keyKind = keyKind;
+      this.#ids = null;
+      this.#slab = null;
+      this.#codec = null; // the view decodes
+      this.#sizeOf = null;
+      this.#loader = (o.fetch as GoCacheOptions<K, V>['fetch']) ?? null;
+      this.#onEvict = (o.onEvict as ((value: V, key: K, reason: EvictionReason) => void) | undefined) ?? null;
+      this.#report = false;
+      this.#h = v;
+      this.#shared = new SharedCacheView(this, n, v, id, keyKind as SyncKeyKind, valueKind as SyncValueKind, this.#onEvict as RemovalCallback | null);
+      return;
+    }
     if (typeof cb.cacheCreate !== 'function') {
       throw new Error('gomap: the loaded native addon has no cache functions (a stale build? run npm run build:native)');
     }
@@ -286,10 +363,87 @@ export class GoCache<K = unknown, V = unknown> {
     cacheFinalizer.register(this, this.#h, this);
   }
 
+  /**
+   * A new view, in this thread, of the shared cache a handle names (`cache.handle` of a
+   * shared cache in any thread of this process). Limits and kinds come from the cache;
+   * `fetch` and `onEvict` are this view's own (functions cannot cross threads).
+   *
+   * @example
+   * ```ts
+   * // main thread
+   * const cache = new GoCache<string, string>({ shared: true, key: 'string', value: 'string', max: 10_000 });
+   * new Worker('./worker.js', { workerData: cache.handle });
+   * // worker.js
+   * const cache = GoCache.attach<string, string>(workerData);
+   * ```
+   *
+   * @throws TypeError when `handle` is not a GoCache handle, names a SyncMap, or names a
+   *   cache of other kinds, or for bad options; Error with code `ERR_GOMAP_CLOSED` when
+   *   the cache is gone (every view of it was closed before this attach).
+   */
+  static attach<K = unknown, V = unknown>(handle: GoCacheHandle, options?: GoCacheAttachOptions<K, V>): GoCache<K, V> {
+    requireNativeEngine('GoCache.attach (a shared cache)');
+    const h = checkCacheHandle(handle);
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw typeError(`GoCache.attach options must be an object, got ${describeType(options)}`);
+    }
+    const o = (options ?? {}) as Record<string, unknown>;
+    for (const name of Object.keys(o)) {
+      if (name !== 'fetch' && name !== 'onEvict') {
+        throw typeError(`GoCache.attach has no option '${name}' (options are 'fetch', 'onEvict')`);
+      }
+    }
+    if (o.fetch !== undefined) checkFunction(o.fetch, 'fetch');
+    if (o.onEvict !== undefined) checkFunction(o.onEvict, 'onEvict');
+    const n = requireSharedCacheBinding();
+    const [v, max, maxBytes, ttl, updateAgeOnGet] = n.scacheAttach(h.id, h.key, h.value);
+    pendingAttach = { v, id: h.id };
+    try {
+      return new GoCache<K, V>({
+        shared: true,
+        key: h.key,
+        value: h.value,
+        ...(max !== 0 ? { max } : {}),
+        ...(maxBytes !== 0 ? { maxBytes } : {}),
+        ...(ttl !== 0 ? { ttl } : {}),
+        updateAgeOnGet,
+        ...(o.fetch !== undefined ? { fetch: o.fetch as GoCacheOptions<K, V>['fetch'] } : {}),
+        ...(o.onEvict !== undefined ? { onEvict: o.onEvict as GoCacheOptions<K, V>['onEvict'] } : {}),
+      });
+    } catch (e) {
+      pendingAttach = null;
+      n.scacheClose(v);
+      throw e;
+    }
+  }
+
+  /**
+   * A structured-cloneable plain object naming this shared cache: send it to another
+   * worker thread and call {@link GoCache.attach} there. Valid while at least one view
+   * of the cache is open.
+   *
+   * @throws TypeError on a cache created without `shared: true`; Error with code
+   *   `ERR_GOMAP_CLOSED` after close().
+   */
+  get handle(): GoCacheHandle {
+    const s = this.#shared;
+    if (s === null) {
+      if (this.#h === 0) throw cacheClosedError();
+      throw typeError('GoCache.handle is only for shared caches: create the cache with shared: true to use it from other threads');
+    }
+    return s.handle;
+  }
+
+  /** Whether this cache is shared between threads (`shared: true`, or from {@link GoCache.attach}). */
+  get shared(): boolean {
+    return this.#shared !== null;
+  }
+
   // ---- reads -------------------------------------------------------------------------
 
   /** The value of `key` (marking it recently used), or `undefined`. Counts a hit or a miss. */
   get(key: K): V | undefined {
+    if (this.#shared !== null) return this.#shared.get(key) as V | undefined;
     // The hot path, written out (no shared helper): a closed cache's handle 0 makes the
     // native call throw ERR_GOMAP_CLOSED.
     const ids = this.#ids;
@@ -302,28 +456,32 @@ export class GoCache<K = unknown, V = unknown> {
 
   /** The value of `key` without marking it used (no recency update, no stats), or `undefined`. */
   peek(key: K): V | undefined {
+    if (this.#shared !== null) return this.#shared.peek(key) as V | undefined;
     const raw = this.#read(key, cb.cachePeek);
     return raw === undefined ? undefined : this.#decode(raw);
   }
 
   /** Whether `key` holds a live entry (no recency update). */
   has(key: K): boolean {
+    if (this.#shared !== null) return this.#shared.n.scacheHas(this.#shared.v, key);
     return this.#read(key, cb.cacheHas) === true;
   }
 
   /** Milliseconds until `key` expires: `Infinity` when it never does, 0 when it is absent. */
   getRemainingTTL(key: K): number {
+    if (this.#shared !== null) return this.#shared.n.scacheRemainingTtl(this.#shared.v, key);
     return this.#read(key, cb.cacheRemainingTtl) as number;
   }
 
   /** Entries held (expired entries count until a read or a write sweep removes them). */
   get size(): number {
+    if (this.#shared !== null) return this.#shared.n.scacheSize(this.#shared.v);
     return cb.cacheSize(this.#h);
   }
 
   /** Hits, misses, evictions, expirations, size, bytes (and the table's native bytes). */
   stats(): CacheStats {
-    const s = cb.cacheStats(this.#h);
+    const s = this.#shared !== null ? this.#shared.n.scacheStats(this.#shared.v) : cb.cacheStats(this.#h);
     return {
       hits: s.hits,
       misses: s.misses,
@@ -353,6 +511,10 @@ export class GoCache<K = unknown, V = unknown> {
         throw typeError(`GoCache set options must be an object, got ${describeType(options)}`);
       }
       if (options.ttl !== undefined) ttl = checkTtl(options.ttl, 'set ttl');
+    }
+    if (this.#shared !== null) {
+      this.#shared.set(key, value, ttl);
+      return this;
     }
     let refId: number | undefined;
     let newKey: object | symbol | undefined;
@@ -400,6 +562,7 @@ export class GoCache<K = unknown, V = unknown> {
   /** Removes `key` (onEvict reason `'delete'`) and aborts its running fetch; returns whether it was present. */
   delete(key: K): boolean {
     this.#abortLoad(key);
+    if (this.#shared !== null) return this.#shared.delete(key);
     return this.#read(key, cb.cacheDelete) === true;
   }
 
@@ -409,6 +572,10 @@ export class GoCache<K = unknown, V = unknown> {
     if (h === 0) throw cacheClosedError();
     for (const load of this.#inflight.values()) load.controller.abort(abortError('the cache was cleared'));
     this.#inflight.clear();
+    if (this.#shared !== null) {
+      this.#shared.clear();
+      return;
+    }
     cb.cacheClear(h);
     if (this.#report && (cacheIo[IO_PENDING] !== 0 || cacheIo[IO_INLINE] !== 0)) {
       if (this.#onEvict !== null) {
@@ -426,6 +593,10 @@ export class GoCache<K = unknown, V = unknown> {
   purgeStale(): void {
     const h = this.#h;
     if (h === 0) throw cacheClosedError();
+    if (this.#shared !== null) {
+      this.#shared.purge();
+      return;
+    }
     cb.cachePurge(h);
     if (this.#report) this.#settle();
   }
@@ -443,11 +614,11 @@ export class GoCache<K = unknown, V = unknown> {
   fetch(key: K): Promise<V | undefined> {
     let raw: unknown;
     try {
-      raw = this.#read(key, cb.cacheGet);
+      raw = this.#shared !== null ? this.#shared.get(key) : this.#read(key, cb.cacheGet);
     } catch (e) {
       return Promise.reject(e);
     }
-    if (raw !== undefined) return Promise.resolve(this.#decode(raw));
+    if (raw !== undefined) return Promise.resolve(this.#shared !== null ? (raw as V) : this.#decode(raw));
     const loader = this.#loader;
     if (loader === null) return Promise.resolve(undefined);
     const id = this.#loadId(key);
@@ -481,6 +652,7 @@ export class GoCache<K = unknown, V = unknown> {
   /** The keys of the live entries (a snapshot, in no particular order). */
   keys(): IterableIterator<K> {
     const raw = this.#entries(true);
+    if (this.#shared !== null) return (raw as K[])[Symbol.iterator]();
     return raw.map((k) => this.#decodeKey(k) as K)[Symbol.iterator]();
   }
 
@@ -488,6 +660,10 @@ export class GoCache<K = unknown, V = unknown> {
   values(): IterableIterator<V> {
     const raw = this.#entries(false);
     const out: V[] = [];
+    if (this.#shared !== null) {
+      for (let i = 1; i < raw.length; i += 2) out.push(raw[i] as V);
+      return out[Symbol.iterator]();
+    }
     for (let i = 1; i < raw.length; i += 2) out.push(this.#decode(raw[i]));
     return out[Symbol.iterator]();
   }
@@ -496,6 +672,10 @@ export class GoCache<K = unknown, V = unknown> {
   entries(): IterableIterator<[K, V]> {
     const raw = this.#entries(false);
     const out: [K, V][] = [];
+    if (this.#shared !== null) {
+      for (let i = 0; i < raw.length; i += 2) out.push([raw[i] as K, raw[i + 1] as V]);
+      return out[Symbol.iterator]();
+    }
     for (let i = 0; i < raw.length; i += 2) out.push([this.#decodeKey(raw[i]) as K, this.#decode(raw[i + 1])]);
     return out[Symbol.iterator]();
   }
@@ -521,8 +701,12 @@ export class GoCache<K = unknown, V = unknown> {
     const h = this.#h;
     if (h === 0) return;
     this.#h = 0;
-    cb.cacheClose(h);
-    cacheFinalizer.unregister(this);
+    if (this.#shared !== null) {
+      this.#shared.close(this);
+    } else {
+      cb.cacheClose(h);
+      cacheFinalizer.unregister(this);
+    }
     for (const load of this.#inflight.values()) load.controller.abort(abortError('the cache was closed'));
     this.#inflight.clear();
     this.#ids?.clear();
@@ -538,7 +722,8 @@ export class GoCache<K = unknown, V = unknown> {
   [kManualClock](ms: number): void {
     const h = this.#h;
     if (h === 0) throw cacheClosedError();
-    cb.cacheSetTime(h, ms);
+    if (this.#shared !== null) this.#shared.n.scacheSetTime(h, ms);
+    else cb.cacheSetTime(h, ms);
   }
 
   /** `'GoCache'`. */
@@ -566,6 +751,7 @@ export class GoCache<K = unknown, V = unknown> {
   #entries(keysOnly: boolean): unknown[] {
     const h = this.#h;
     if (h === 0) throw cacheClosedError();
+    if (this.#shared !== null) return this.#shared.entries(keysOnly);
     const raw = cb.cacheEntries(h, keysOnly);
     if (this.#report) this.#settle();
     return raw;

@@ -15,3 +15,4 @@ export { SyncMap, type LoadOrStoreResult, type LoadAndDeleteResult, type SwapRes
 export type { SyncMapOptions, SyncMapHandle, SyncKeyKind, SyncValueKind } from './sync-options.ts';
 export { GoCache } from './go-cache.ts';
 export type { CacheStats, EvictionReason, GoCacheOptions, GoCacheSetOptions } from './go-cache.ts';
+export type { GoCacheAttachOptions, GoCacheHandle } from './go-cache.ts';

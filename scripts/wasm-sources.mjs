@@ -17,7 +17,7 @@ export const WASM_SOURCE_FILES = ['scripts/build-wasm.mjs'];
  * sources of features the wasm engine does not have yet, e.g. SyncMap's threads and
  * epochs (std::mutex and threads, which wasm32-wasi without libc++ threads lacks).
  */
-export const WASM_EXCLUDED_SOURCES = ['native/core/concurrent_map.cc', 'native/core/epoch.cc'];
+export const WASM_EXCLUDED_SOURCES = ['native/core/concurrent_map.cc', 'native/core/epoch.cc', 'native/core/shared_cache.cc'];
 
 /** Where the build writes its output (relative to the package root). */
 export const WASM_FILE = 'wasm/gomap.wasm';

@@ -36,10 +36,16 @@ describeEachBackend('GoCache: options', (engine) => {
     expect(() => make({ max: 1, value: 'string', sizeOf: () => 1 })).toThrow(/'any' values only/);
     expect(() => make(null as never)).toThrow(TypeError);
   });
-  it('shared: true says it is not available yet (the WebAssembly engine: that it needs the native one)', () => {
+  it('shared: true makes a shared cache and needs non-any kinds (WebAssembly: it needs the native engine)', () => {
     const shared = () => make({ max: 10, key: 'string', value: 'string', shared: true });
-    if (engine === 'wasm') expect(shared).toThrow(expect.objectContaining({ code: 'ERR_GOMAP_NATIVE_ONLY' }));
-    else expect(shared).toThrow(/not available yet/);
+    if (engine === 'wasm') {
+      expect(shared).toThrow(expect.objectContaining({ code: 'ERR_GOMAP_NATIVE_ONLY' }));
+    } else {
+      const c = shared();
+      expect(c.shared).toBe(true);
+      c.close();
+      expect(() => make({ max: 10, shared: true })).toThrow(/'string', 'f64', 'i64', 'bytes'/);
+    }
     expect(() => make({ max: 10, shared: 'yes' })).toThrow(TypeError);
   });
   it('a key or value of the wrong kind throws TypeError and changes nothing', () => {

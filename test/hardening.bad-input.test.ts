@@ -4,7 +4,7 @@
  *
  * test/gomap.bad-input.test.ts checks wrong kinds, options and sizes one by one, with the
  * error messages. This file throws the nastiest values JS has at every public method,
- * through one table per container (SUBJECTS: GoMap, SyncMap, GoCache): how to make one (per kind pair), its methods (name + how to call it with
+ * through one table per container (SUBJECTS: GoMap, SyncMap, GoCache, shared GoCache): how to make one (per kind pair), its methods (name + how to call it with
  * arbitrary arguments), and how to read its contents. SyncMap's row also calls
  * SyncMap.attach with hostile, forged (neighbouring ids, other generations), stale (the
  * closed map's), mistyped (other kinds) and live handles, and uses a closed view and a
@@ -31,7 +31,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GoCache, GoMap, SyncMap } from '../lib/index.ts';
+import { GoCache, GoMap, SyncMap, type GoCacheHandle } from '../lib/index.ts';
 import { SYNC_KEY_KINDS, SYNC_VALUE_KINDS, type SyncMapHandle } from '../lib/sync-options.ts';
 import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
 import {
@@ -520,10 +520,76 @@ const GOCACHE_SUBJECT: Subject<LooseCache> = {
   runs: 80,
 };
 
-// SyncMap needs the native engine (on WebAssembly its constructor refuses with
+/** Handles of the shared GoCaches made last: [0] the closed one's, [1] the live one's. */
+const recentCacheHandles: GoCacheHandle[] = [];
+
+/** Attaches a shared cache view (any thread may): read and closed at once. */
+function attachCacheAndClose(handle: unknown, options?: unknown): unknown {
+  const view = GoCache.attach(handle as GoCacheHandle, options as never);
+  try {
+    return view.size;
+  } finally {
+    view.close();
+  }
+}
+const liveCache = (): GoCacheHandle => recentCacheHandles[1]!;
+const staleCache = (): GoCacheHandle => recentCacheHandles[0]!;
+
+const SHARED_GOCACHE_SUBJECT: Subject<LooseCache> = {
+  ...GOCACHE_SUBJECT,
+  name: 'GoCache shared',
+  keyKinds: SYNC_KEY_KINDS,
+  valueKinds: SYNC_VALUE_KINDS,
+  make(key, value) {
+    const c = new GoCache<unknown, unknown>({ shared: true, max: 64, key: key as never, value: value as never });
+    for (let i = 0; i < 12; i++) c.set(bulkKey(key, i), bulkValue(value, i));
+    recentCacheHandles.unshift(c.handle);
+    recentCacheHandles.length = Math.min(recentCacheHandles.length, 2);
+    return c;
+  },
+  methods: [
+    ...GOCACHE_SUBJECT.methods.filter((m) => m.name !== 'constructor'),
+    getter('handle', cacheProto),
+    getter('shared', cacheProto),
+    {
+      name: 'constructor',
+      call(_self, args) {
+        const o = tameCacheOptions(args[0]);
+        const shared = o !== null && typeof o === 'object' && !Array.isArray(o) ? { ...(o as object), shared: true } : o;
+        new GoCache(shared as never).close();
+        return undefined;
+      },
+    },
+    { name: 'attach(arg)', call: (_self, args) => attachCacheAndClose(args[0]) },
+    { name: 'attach(live, options = arg)', call: (_self, args) => attachCacheAndClose(liveCache(), args[0]) },
+    { name: 'attach(stale handle)', call: () => attachCacheAndClose(staleCache()) },
+    { name: 'attach(forged id)', call: () => attachCacheAndClose({ ...liveCache(), id: forgedId(liveCache().id, staleCache().id) }) },
+    { name: 'attach(id = arg)', call: (_self, args) => attachCacheAndClose({ ...liveCache(), id: args[0] }) },
+    { name: 'attach(key = arg)', call: (_self, args) => attachCacheAndClose({ ...liveCache(), key: args[0] }) },
+    { name: 'attach(value = arg)', call: (_self, args) => attachCacheAndClose({ ...liveCache(), value: args[1] }) },
+    { name: 'attach(a SyncMap handle)', call: () => attachCacheAndClose({ ...recentHandles[1], type: 'gomap.GoCache' }) },
+  ],
+  forgedReceivers(closed) {
+    const closedView = GoCache.attach(liveCache());
+    closedView.close();
+    const goMap = makeMap({ key: 'string', value: 'string' });
+    goMap.set('k', 'v');
+    const local = new GoCache({ max: 4, key: 'string', value: 'string' });
+    return [closed, goMap, local, closedView, {}, Object.create(GoCache.prototype), new Proxy(closed, {}), null, undefined, 42, new Map()];
+  },
+  releaseReceivers(forged) {
+    (forged[1] as LooseMap).close();
+    (forged[2] as LooseCache).close();
+  },
+  runs: 100,
+};
+
+// SyncMap and shared GoCaches need the native engine (on WebAssembly they refuse with
 // ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts); GoCache runs on both.
 const SUBJECTS = (
-  loadedBackend === 'native' ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT] : [GOMAP_SUBJECT, GOCACHE_SUBJECT]
+  loadedBackend === 'native'
+    ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT, SHARED_GOCACHE_SUBJECT]
+    : [GOMAP_SUBJECT, GOCACHE_SUBJECT]
 ) as Subject<unknown>[];
 
 // ---------------------------------------------------------------------------------

@@ -8,8 +8,13 @@
 //                with ttl churn on a manual clock. Exact LRU (lru-cache) beside GoCache.
 //   10M churn    a cache of max 10,000,000 under churn, in child processes: GoCache and
 //                lru-cache (lru-cache#331: "Map maximum size exceeded").
+//   shared       get-hit throughput of one shared GoCache (shared: true) from 1 and 2
+//                worker threads (the ratio shows whether lock-free reads scale), beside a
+//                single-thread GoCache per worker (children/cache-worker.mjs).
 
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { runChild } from '../lib/child.mjs';
 import { SEED, specialize } from '../lib/contenders.mjs';
 import { freshProbes, missProbes, storedKeys } from '../lib/keys.mjs';
@@ -251,6 +256,47 @@ export async function runChurn10M({ log }) {
   return rows;
 }
 
+const CACHE_WORKER = fileURLToPath(new URL('../children/cache-worker.mjs', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+/** Runs `count` cache-worker jobs from one barrier: all workers' gets per second. */
+async function cacheWorkers(data, count) {
+  const gate = new SharedArrayBuffer(8);
+  const cells = new Int32Array(gate);
+  const runs = Array.from({ length: count }, (_, i) =>
+    new Promise((resolve, reject) => {
+      const w = new Worker(CACHE_WORKER, { workerData: { dist: DIST, ...data, seed: 100 + i, gate } });
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.once('exit', (code) => code !== 0 && reject(new Error(`cache worker exited with ${code}`)));
+    }));
+  while (Atomics.load(cells, 0) < count) await new Promise((r) => setTimeout(r, 1));
+  Atomics.store(cells, 1, 1);
+  Atomics.notify(cells, 1);
+  const results = await Promise.all(runs);
+  const wallNs = Math.max(...results.map((r) => r.ns));
+  const ops = results.reduce((a, r) => a + r.ops, 0);
+  return { opsPerSec: ops / (wallNs / 1e9), nsPerOp: median(results.map((r) => r.ns / r.ops)), bad: results.reduce((a, r) => a + r.bad, 0) };
+}
+
+/** Get-hit throughput of a shared GoCache from 1 and 2 workers, and of a local one. */
+export async function runSharedCache({ GoCache, n, ops, rounds, log }) {
+  const cache = new GoCache({ shared: true, max: 2 * n, key: 'f64', value: 'f64', seed: SEED });
+  for (let i = 0; i < n; i++) cache.set(i, i + 0.5);
+  const handle = cache.handle;
+  const sample = async (job, count) => {
+    const xs = [];
+    for (let r = 0; r < rounds; r++) xs.push(await cacheWorkers({ job, handle, n, ops }, count));
+    return { opsPerSec: median(xs.map((x) => x.opsPerSec)), nsPerOp: median(xs.map((x) => x.nsPerOp)), bad: xs.reduce((a, x) => a + x.bad, 0) };
+  };
+  log?.(`cache: shared GoCache get hit, N = ${fmtN(n)}, ${fmtN(ops)} gets per worker`);
+  const local = await sample('local', 1);
+  const one = await sample('shared', 1);
+  const two = await sample('shared', 2);
+  cache.close();
+  return { n, ops, local, one, two, scaling: two.opsPerSec / one.opsPerSec };
+}
+
 export async function runCacheSection({ options, log }) {
   const GoCache = await loadGoCache();
   const contenders = await jsCaches();
@@ -265,6 +311,7 @@ export async function runCacheSection({ options, log }) {
   out.memory = [];
   for (const n of memorySizes) out.memory.push(...(await runCacheMemory({ n, names, log })));
   if (!options.quick) out.churn = await runChurn10M({ log });
+  out.shared = await runSharedCache({ GoCache, n: options.quick ? 1e4 : 1e5, ops: options.quick ? 200_000 : 2_000_000, rounds: options.rounds, log });
   return out;
 }
 
@@ -296,6 +343,16 @@ export function renderCache(cache) {
     const lruAvg = avg(byName.get('lru-cache') ?? [NaN]);
     parts.push('Average over the sizes (one growth cycle of the table):', '');
     parts.push(markdownTable(['cache', 'B/entry', 'vs lru-cache'], [...byName].map(([name, xs]) => [name, fmtBytes(avg(xs)), fmtRatio(avg(xs) / lruAvg)]), 'lrr'), '');
+  }
+  if (cache.shared) {
+    const sh = cache.shared;
+    const row = (name, x, ratio) => [name + (x.bad ? ' ⚠' : ''), fmtN(sh.n), fmtNs(x.nsPerOp), `${(x.opsPerSec / 1e6).toFixed(2)} M/s`, ratio];
+    parts.push('Get hit from worker threads, f64→f64, random keys (shared: one cache for all workers; lock-free reads):', '');
+    parts.push(markdownTable(['cache', 'entries', 'ns/op per worker', 'all workers', 'vs 1 worker'], [
+      row('single-thread GoCache, one per worker (1 worker)', sh.local, '—'),
+      row('shared GoCache, 1 worker', sh.one, '1.00x'),
+      row('shared GoCache, 2 workers', sh.two, fmtRatio(sh.scaling)),
+    ], 'lrrrr'), '');
   }
   if (cache.churn?.length) {
     parts.push('A cache of max 10,000,000 under churn (15M distinct keys inserted):', '');

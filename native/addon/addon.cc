@@ -26,10 +26,13 @@
 //   testing.*         `__testing` (allocation-failure hooks), only with GOMAP_TESTING=1
 //   cache_*           GoCache: cache_functions.cc (its exported calls and registry),
 //                     cache_binding.h (TypedCache over the core Cache), cache_factory.cc
+//   shared_cache_functions.cc  shared GoCache (`shared: true`): views of a core
+//                     SharedCache through the SyncMap registry and views
 #include <napi.h>
 
 #include "addon_state.h"
 #include "cache_functions.h"
+#include "shared_cache_functions.h"
 #include "functions.h"
 #include "sync_functions.h"
 #include "testing.h"
@@ -65,6 +68,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   if (gomap::addon::defineCacheFunctions(env, exports) != napi_ok) {
     return failInit(env, exports, "gomap: could not define the addon's cache functions");
+  }
+  if (gomap::addon::defineSharedCacheFunctions(env, exports) != napi_ok) {
+    return failInit(env, exports, "gomap: could not define the addon's shared cache functions");
   }
   return exports;
 }

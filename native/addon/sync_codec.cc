@@ -19,7 +19,7 @@ std::string stringProperty(napi_env env, napi_value object, const char* name) {
 
 }  // namespace
 
-bool rewordForSyncMap(napi_env env) {
+bool rewordForSyncMap(napi_env env, const char* owner) {
   napi_value error;
   if (napi_get_and_clear_last_exception(env, &error) != napi_ok) return false;
   bool isError = false;
@@ -30,7 +30,7 @@ bool rewordForSyncMap(napi_env env) {
     napi_throw(env, error);  // not one of ours: as it was
     return false;
   }
-  message = "SyncMap " + message.substr(sizeof kPrefix - 1);
+  message = std::string(owner) + " " + message.substr(sizeof kPrefix - 1);
   const std::string code = stringProperty(env, error, "code");
   if (code == "ERR_INVALID_ARG_TYPE") {
     napi_throw_type_error(env, code.c_str(), message.c_str());

@@ -63,7 +63,8 @@ inline uint64_t blobWord(const Blob& b) {
 // The readers of key_codec.h word their errors for GoMap ("GoMap key must be a string for
 // key kind 'string', got number"). On the error path only, this re-throws the pending
 // error with "SyncMap" in its place, same class (TypeError / RangeError) and same code.
-bool rewordForSyncMap(napi_env env);
+// `owner`: the class named instead ("SyncMap", or "GoCache" for a shared cache).
+bool rewordForSyncMap(napi_env env, const char* owner = "SyncMap");
 
 // A key of kind `kind` as a blob (role "key") or a value (role "value").
 inline bool readSyncBlobWorded(napi_env env, SyncKind kind, bool isKey, napi_value value, SyncScratch& s,
@@ -92,9 +93,10 @@ inline bool readSyncBlobWorded(napi_env env, SyncKind kind, bool isKey, napi_val
   return false;
 }
 
-inline bool readSyncBlob(napi_env env, SyncKind kind, bool isKey, napi_value value, SyncScratch& s, Blob* out) {
+inline bool readSyncBlob(napi_env env, SyncKind kind, bool isKey, napi_value value, SyncScratch& s, Blob* out,
+                         const char* owner = "SyncMap") {
   if (readSyncBlobWorded(env, kind, isKey, value, s, out)) return true;
-  return rewordForSyncMap(env);
+  return rewordForSyncMap(env, owner);
 }
 
 // The JS value of a stored key or value of kind `kind` (nullptr with an exception

@@ -51,6 +51,8 @@ struct SyncView {
   SyncKind value = SyncKind::kString;
   SyncIter* iterators = nullptr;  // live iterators of this view (intrusive list)
   int64_t reportedBytes = 0;      // reported to V8 for this view (>= 0)
+  bool isCache = false;           // a view of a shared GoCache (shared_cache_functions.cc)
+  uint64_t manualNow = 0;         // a cache view's manual clock (ms; 0: the monotonic clock)
 };
 
 // One native iterator of a view.

@@ -75,7 +75,12 @@ SyncView* viewArg(napi_env env, SyncEnv* state, napi_value value) {
     return nullptr;
   }
   SyncView* view = state->findView(handle);
-  if (view == nullptr) throwViewClosed(env);
+  if (view == nullptr) {
+    throwViewClosed(env);
+  } else if (view->isCache) {
+    throwTypeError(env, "SyncMap view handle names a shared GoCache view: use the GoCache methods");
+    view = nullptr;
+  }
   return view;
 }
 
@@ -233,6 +238,10 @@ napi_value Attach(napi_env env, napi_callback_info info) {
       return throwTypeError(env, std::string("SyncMap handle says key kind '") + syncKindName(key) +
                                      "' and value kind '" + syncKindName(value) + "', but the map has key kind '" +
                                      syncKindName(actualKey) + "' and value kind '" + syncKindName(actualValue) + "'");
+  }
+  if (map->cache() != nullptr) {
+    registry.detach(id);
+    return throwTypeError(env, "SyncMap.attach: the handle names a shared GoCache; use GoCache.attach");
   }
   double view;
   try {
@@ -719,8 +728,9 @@ struct FastArgs {
     }
     uint64_t* io = state->io();
     view = state->findView(ioDouble(io, kIoHandle));
-    if (view == nullptr) {
+    if (view == nullptr || view->isCache) {
       throwViewClosed(env);
+      view = nullptr;
       return;
     }
     if (view->key == SyncKind::kF64) {

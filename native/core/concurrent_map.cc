@@ -2,6 +2,8 @@
 // memory, iteration set-up. The design is described at the top of concurrent_map.h.
 #include "concurrent_map.h"
 
+#include "shared_cache.h"
+
 #include <algorithm>
 #include <new>
 
@@ -52,6 +54,7 @@ Status ConcurrentMap::create(const MapOptions& options, ConcurrentMap** out) noe
 // No view and no reader is left: free everything now. Live entries are those of the
 // current table and of old buckets not evacuated yet (evacuated ones were copied).
 ConcurrentMap::~ConcurrentMap() {
+  destroySharedCache(cache_);
   Table* t = current();
   if (t == nullptr) return;
   auto freeEntriesOf = [](Bucket* b) {
@@ -112,8 +115,9 @@ void ConcurrentMap::freeTableNow(Table* t) noexcept {
 void ConcurrentMap::reclaimTable(ebr::Retired* r) noexcept { freeTableNow(reinterpret_cast<Table*>(r)); }
 void ConcurrentMap::reclaimEntry(ebr::Retired* r) noexcept { freeBytes(r); }
 
-ConcurrentMap::Entry* ConcurrentMap::newEntry(uint64_t hash, const Blob& key, const Blob& value) noexcept {
-  const size_t bytes = kEntryHeader + static_cast<size_t>(key.len) + value.len;
+ConcurrentMap::Entry* ConcurrentMap::newEntry(uint64_t hash, const Blob& key, const Blob& value,
+                                              uint8_t stateWords, uint64_t state) noexcept {
+  const size_t bytes = kEntryHeader + kEntryStateBytes * stateWords + static_cast<size_t>(key.len) + value.len;
   void* block = allocateBytes(bytes);
   if (block == nullptr) return nullptr;
   auto* e = new (block) Entry();
@@ -122,7 +126,9 @@ ConcurrentMap::Entry* ConcurrentMap::newEntry(uint64_t hash, const Blob& key, co
   e->valueLen = value.len;
   e->keyTag = key.tag;
   e->valueTag = value.tag;
-  auto* data = static_cast<uint8_t*>(block) + kEntryHeader;
+  e->stateWords = stateWords;
+  if (stateWords != 0) new (static_cast<uint8_t*>(block) + kEntryHeader) std::atomic<uint64_t>(state);
+  auto* data = static_cast<uint8_t*>(block) + kEntryHeader + kEntryStateBytes * stateWords;
   if (key.len != 0) std::memcpy(data, key.data, key.len);
   if (value.len != 0) std::memcpy(data + key.len, value.data, value.len);
   return e;
@@ -309,9 +315,10 @@ Status ConcurrentMap::insertNew(ebr::ThreadRecord& rec, Entry* e) {
   const uint64_t hash = e->hash;
   const uint64_t count = count_.load(std::memory_order_relaxed);
   Table* t = current();
-  if (!growing() && (map_detail::overLoadFactor(count + 1, t->B) || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
+  const bool overloaded = map_detail::overLoadFactor(count + 1, t->B) && t->B < growthLimitB_;
+  if (!growing() && (overloaded || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
     // No memory to grow: the table stays valid, just fuller.
-    if (hashGrow(map_detail::overLoadFactor(count + 1, t->B)) && !growWork(rec, hash)) {
+    if (hashGrow(overloaded) && !growWork(rec, hash)) {
       discardEntry(e);
       return Status::kNoMemory;
     }
@@ -326,6 +333,33 @@ Status ConcurrentMap::insertNew(ebr::ThreadRecord& rec, Entry* e) {
   }
   appendOverflow(last, ovf, e);
   return Status::kOk;
+}
+
+Status ConcurrentMap::prepareInsert(ebr::ThreadRecord& rec, uint64_t hash, Bucket** spare) {
+  *spare = nullptr;
+  const uint64_t count = count_.load(std::memory_order_relaxed);
+  Table* t = current();
+  const bool overloaded = map_detail::overLoadFactor(count + 1, t->B) && t->B < growthLimitB_;
+  if (!growing() && (overloaded || map_detail::tooManyOverflowBuckets(noverflow_, t->B))) {
+    if (hashGrow(overloaded) && !growWork(rec, hash)) return Status::kNoMemory;
+  }
+  for (Bucket* b = writerHome(hash); b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
+    const uint64_t word = b->tophash.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kBucketCount; ++i) {
+      if (topAt(word, i) < kMinTopHash) return Status::kOk;  // a free slot
+    }
+  }
+  *spare = newBucket();
+  return *spare == nullptr ? Status::kNoMemory : Status::kOk;
+}
+
+void ConcurrentMap::commitInsert(Entry* e, Bucket* spare) {
+  Bucket* last = nullptr;
+  if (placeInChain(writerHome(e->hash), e, &last)) {
+    if (spare != nullptr) freeBytes(spare);
+    return;
+  }
+  appendOverflow(last, spare, e);  // prepareInsert reserved it: the chain was full
 }
 
 bool ConcurrentMap::placeInChain(Bucket* home, Entry* e, Bucket** last) {
@@ -555,6 +589,10 @@ bool ConcurrentMap::erase(ebr::ThreadRecord& rec, Blob key) {
 void ConcurrentMap::clear(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
   std::lock_guard<std::mutex> lock(writeLock_);
+  clearLocked(rec);
+}
+
+void ConcurrentMap::clearLocked(ebr::ThreadRecord& rec) {
   auto clearChain = [&](Bucket* b) {
     for (; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
       const uint64_t word = b->tophash.load(std::memory_order_relaxed);

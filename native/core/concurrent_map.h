@@ -77,6 +77,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <new>
 
 #include "alloc.h"
 #include "blob.h"
@@ -92,7 +93,10 @@ namespace cmap_detail {
 
 using map_detail::kBucketCount;
 
-// An immutable key/value pair, allocated once with its bytes (key, then value).
+// An immutable key/value pair, allocated once with its bytes (key, then value). An entry
+// of a shared cache (shared_cache.h) has one mutable word between the header and the
+// bytes: an std::atomic<uint64_t> holding its CLOCK bit, ttl code and expiry
+// (cache_slot.h's state layout); stateWords says so (0 for a SyncMap: no cost there).
 struct Entry {
   ebr::Retired retired;  // first: the reclaim callback gets this address
   uint64_t hash;
@@ -100,13 +104,23 @@ struct Entry {
   uint32_t valueLen;
   uint8_t keyTag;
   uint8_t valueTag;
+  uint8_t stateWords;  // 0, or 1 for a cache entry (the atomic state word after the header)
 };
 constexpr size_t kEntryHeader = sizeof(Entry);
+constexpr size_t kEntryStateBytes = sizeof(uint64_t);
+static_assert(kEntryHeader % alignof(std::atomic<uint64_t>) == 0, "the state word after the header is aligned");
 
-inline const uint8_t* entryBytes(const Entry* e) { return reinterpret_cast<const uint8_t*>(e) + kEntryHeader; }
+inline const uint8_t* entryBytes(const Entry* e) {
+  return reinterpret_cast<const uint8_t*>(e) + kEntryHeader + kEntryStateBytes * e->stateWords;
+}
 inline Blob entryKey(const Entry* e) { return Blob{e->keyTag, entryBytes(e), e->keyLen}; }
 inline Blob entryValue(const Entry* e) { return Blob{e->valueTag, entryBytes(e) + e->keyLen, e->valueLen}; }
-inline size_t entrySize(const Entry* e) { return kEntryHeader + e->keyLen + e->valueLen; }
+inline size_t entrySize(const Entry* e) { return kEntryHeader + kEntryStateBytes * e->stateWords + e->keyLen + e->valueLen; }
+// The state word of a cache entry (stateWords == 1).
+inline std::atomic<uint64_t>& entryState(const Entry* e) {
+  auto* at = reinterpret_cast<uint8_t*>(const_cast<Entry*>(e)) + kEntryHeader;
+  return *std::launder(reinterpret_cast<std::atomic<uint64_t>*>(at));
+}
 inline bool entryHasKey(const Entry* e, uint64_t hash, const Blob& key) {
   return e->hash == hash && e->keyTag == key.tag && e->keyLen == key.len &&
          (key.len == 0 || std::memcmp(entryBytes(e), key.data, key.len) == 0);
@@ -150,6 +164,8 @@ inline uint64_t reverseBits(uint64_t x) {
 }
 
 }  // namespace cmap_detail
+
+class SharedCache;
 
 class ConcurrentMap {
  public:
@@ -240,7 +256,14 @@ class ConcurrentMap {
   // Test hook: the lock every writer takes.
   std::mutex& writeLockForTesting() noexcept { return writeLock_; }
 
+  // The shared cache built on this map (shared_cache.h), or null for a plain SyncMap.
+  SharedCache* cache() const noexcept { return cache_; }
+  // Stops doubling at 2^maxB buckets (same-size growth still cleans up overflow chains):
+  // a cache with an entry limit sets it, as GoMap::limitGrowth. Call before sharing.
+  void limitGrowth(unsigned maxB) noexcept { growthLimitB_ = maxB; }
+
  private:
+  friend class SharedCache;
   using Entry = cmap_detail::Entry;
   using Bucket = cmap_detail::Bucket;
   using Table = cmap_detail::Table;
@@ -295,7 +318,9 @@ class ConcurrentMap {
   static void reclaimEntry(ebr::Retired* r) noexcept;
   static void freeTableNow(Table* t) noexcept;
   size_t tableBytes(const Table* t) const;
-  Entry* newEntry(uint64_t hash, const Blob& key, const Blob& value) noexcept;
+  // stateWords 1: a cache entry whose state word starts as `state`.
+  Entry* newEntry(uint64_t hash, const Blob& key, const Blob& value, uint8_t stateWords = 0,
+                  uint64_t state = 0) noexcept;
   void discardEntry(Entry* e) noexcept;  // never published
   void retireEntry(ebr::ThreadRecord& rec, Entry* e) noexcept;  // under the lock
   Bucket* newBucket() noexcept;
@@ -322,6 +347,12 @@ class ConcurrentMap {
   Bucket* writerHome(uint64_t hash) const;
   // Inserts e (a new key), growing first when needed. Takes ownership of e.
   Status insertNew(ebr::ThreadRecord& rec, Entry* e);
+  // insertNew in two steps, for a caller that removes entries in between (SharedCache
+  // makes room before it inserts): prepareInsert does the growth and reserves an
+  // overflow bucket (*spare) when the key's chain is full; commitInsert cannot fail (it
+  // frees an unused spare). Removals between the two only free slots.
+  Status prepareInsert(ebr::ThreadRecord& rec, uint64_t hash, Bucket** spare);
+  void commitInsert(Entry* e, Bucket* spare);
   void replaceAt(ebr::ThreadRecord& rec, Slot s, Entry* fresh);
   void removeAt(ebr::ThreadRecord& rec, Bucket* origin, Slot s);
   // The upsert behind store/swap/loadOrStore/compareAndSwap, under the lock: finds key;
@@ -330,6 +361,8 @@ class ConcurrentMap {
   Status upsert(ebr::ThreadRecord& rec, Entry* fresh, Decide&& decide, bool* wrote);
   template <class Decide>
   bool removeIf(ebr::ThreadRecord& rec, const Blob& key, Decide&& decide);
+  // clear() once the lock is held (and the caller pinned).
+  void clearLocked(ebr::ThreadRecord& rec);
 
   // --- iteration -----------------------------------------------------------------------
   template <class F>
@@ -358,6 +391,9 @@ class ConcurrentMap {
   std::atomic<uint64_t> bytes_{0};
   void addBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   void subBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  // Set once, before the map is shared; freed with the map.
+  SharedCache* cache_ = nullptr;
+  unsigned growthLimitB_ = map_detail::kMaxB;  // limitGrowth(); kMaxB: no limit
 };
 
 // An iteration position: the hash classes already produced (see the header comment).
