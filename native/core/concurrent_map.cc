@@ -451,7 +451,7 @@ Status ConcurrentMap::storeMany(ebr::ThreadRecord& rec, const Blob* keys, const 
     if (entries[made] == nullptr) return fail(Status::kNoMemory);
   }
 
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   // 2. Growth work. During a grow, evacuate the old bucket of every key (and one more
   //    each, for progress), as growWork does for a single write: writes then go to the
   //    new table only. Evacuation moves entries without changing the contents.
@@ -554,7 +554,7 @@ bool ConcurrentMap::erase(ebr::ThreadRecord& rec, Blob key) {
 // the table and its chains; entries are retired.
 void ConcurrentMap::clear(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   auto clearChain = [&](Bucket* b) {
     for (; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
       const uint64_t word = b->tophash.load(std::memory_order_relaxed);
@@ -582,7 +582,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   const unsigned target = map_detail::bucketBitsFor(n);
   if (tableTooLarge(target)) return Status::kTooLarge;
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   Table* t = current();
   if (target <= t->B || growing() || count_.load(std::memory_order_relaxed) != 0) return Status::kOk;
   Table* fresh = newTable(target);
@@ -598,7 +598,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
 
 MapStats ConcurrentMap::stats(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   Table* t = current();
   Table* o = t->old.load(std::memory_order_relaxed);
   MapStats s;

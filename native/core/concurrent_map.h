@@ -25,8 +25,8 @@
 // slots), loads the Entry pointer of each matching slot, and decides by the Entry's full
 // hash and key: tophash is only a hint.
 //
-// Writers serialize on one mutex per map and do all of Go's growth work under it. The
-// rules that keep readers right under any interleaving:
+// Writers serialize on one mutex per map (lock.h) and do all of Go's growth work under
+// it. The rules that keep readers right under any interleaving:
 //
 //   1. Only the current table's buckets, and old buckets not yet evacuated, are ever
 //      written. A writer evacuates the old bucket of its key before it touches the new
@@ -76,12 +76,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 
 #include "alloc.h"
 #include "blob.h"
 #include "epoch.h"
 #include "go_map.h"  // MapOptions, map_detail (tophash, load factor, SWAR matching)
+#include "lock.h"
 #include "map_stats.h"
 #include "prefetch.h"
 #include "status.h"
@@ -238,7 +238,7 @@ class ConcurrentMap {
   void iterEnd(Iterator* it) noexcept;
 
   // Test hook: the lock every writer takes.
-  std::mutex& writeLockForTesting() noexcept { return writeLock_; }
+  Mutex& writeLockForTesting() noexcept { return writeLock_; }
 
  private:
   using Entry = cmap_detail::Entry;
@@ -346,7 +346,7 @@ class ConcurrentMap {
   std::atomic<uint32_t> refs_{1};
   std::atomic<uint64_t> iteratorSeed_;
   // Writers only.
-  alignas(ebr::kCacheLine) std::mutex writeLock_;
+  alignas(ebr::kCacheLine) Mutex writeLock_;
   // Guarded by writeLock_:
   bool sameSizeGrow_ = false;
   uint64_t nevacuate_ = 0;
@@ -458,7 +458,7 @@ bool ConcurrentMap::loadAndDelete(ebr::ThreadRecord& rec, Blob key, F&& onValue)
 
 template <class Decide>
 Status ConcurrentMap::upsert(ebr::ThreadRecord& rec, Entry* fresh, Decide&& decide, bool* wrote) {
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   const Blob key = cmap_detail::entryKey(fresh);
   *wrote = false;
   if (!growWork(rec, fresh->hash)) {
@@ -485,7 +485,7 @@ template <class Decide>
 bool ConcurrentMap::removeIf(ebr::ThreadRecord& rec, const Blob& key, Decide&& decide) {
   const uint64_t hash = hashOf(key);
   if (find(key, hash) == nullptr) return false;  // absent: no lock needed
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   // Growth work may fail for lack of memory; a delete then works in the old bucket,
   // which writerHome picks while it is not evacuated.
   growWork(rec, hash);
