@@ -11,8 +11,8 @@
  *   thread creates makes a memory (64 pages, maximum 4 GiB) and so a domain; a handle
  *   carries its memory (`handle.memory`, a shared WebAssembly.Memory: structured-
  *   cloneable), and `SyncMap.attach` in another thread finds or makes that thread's
- *   domain of it. A memory is recognised by the random id its creator writes at byte 8
- *   (linear memory below 1024 is never used by the module). Everything else a map needs
+ *   domain of it. A memory is recognised by the magic word and random id its creator
+ *   writes at bytes 0 and 8 (linear memory below 1024 is never used by the module). Everything else a map needs
  *   (the map registry, epochs, the heap) is static data of the module, so one per memory.
  * - Stacks: every instance of a module starts with the same __stack_pointer. A thread
  *   takes the memory's boot lock (a word locked with Atomics), allocates a stack of
@@ -51,8 +51,15 @@ const INITIAL_PAGES = 64;
 const MAX_PAGES = 65536;
 /** Each thread's stack in linear memory (the core's deepest frames need a few KiB). */
 export const STACK_BYTES = 256 * 1024;
-/** Where a memory's id lives (a Float64 at byte 8: below the module's data at 1024). */
+/**
+ * A gomap memory starts with a magic word (u32 at byte 0) and its id (a Float64 at byte
+ * 8): below the module's data, which starts at 1024. A memory without the magic is not a
+ * SyncMap's (a forged handle): attach refuses it before instantiating anything over it.
+ */
+const MEMORY_MAGIC = 0x4d53_4f47; // 'GOSM'
 const MEMORY_ID_INDEX = 1;
+/** How long a thread waits for another one to leave the static stack before giving up. */
+const BOOT_WAIT_MS = 10_000;
 
 // Layout of the thread's I/O area (SyncIo in native/wasm/sync_exports.cc).
 const ARG_BYTES = 24;
@@ -190,7 +197,15 @@ class Domain {
     this.refresh();
     const lock = this.x.gomap_sync_boot_lock() >>> 2;
     const words = this.i32;
-    while (Atomics.compareExchange(words, lock, 0, 1) !== 0) Atomics.wait(words, lock, 1, 50);
+    // Held for one short call; a thread terminated inside it would hold it for ever, so
+    // the wait is bounded (an Error, not a hang).
+    const deadline = Date.now() + BOOT_WAIT_MS;
+    while (Atomics.compareExchange(words, lock, 0, 1) !== 0) {
+      if (Date.now() > deadline) {
+        throw new Error('SyncMap: another thread never finished starting on this shared memory (was it terminated while starting?)');
+      }
+      Atomics.wait(words, lock, 1, 50);
+    }
     let top: number;
     try {
       top = this.x.gomap_sync_stack(STACK_BYTES);
@@ -315,7 +330,11 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
   }
 
   function domainOf(memory: SharedMemory): Domain {
-    const id = new Float64Array(memory.buffer, 0, 2)[MEMORY_ID_INDEX]!;
+    const buffer = memory.buffer;
+    if (buffer.byteLength < INITIAL_PAGES * 65536 || new Uint32Array(buffer, 0, 1)[0] !== MEMORY_MAGIC) {
+      throw typeError("SyncMap.attach: the handle's 'memory' is not the memory of a SyncMap");
+    }
+    const id = new Float64Array(buffer, 0, 2)[MEMORY_ID_INDEX]!;
     let d = domains.get(id);
     if (d === undefined) {
       d = new Domain(compiled(), memory, id);
@@ -330,6 +349,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     const memory = new wasmApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     const id = webcrypto.getRandomValues(new Uint32Array(2));
     new Float64Array(memory.buffer, 0, 2)[MEMORY_ID_INDEX] = id[0]! * 2 ** 21 + (id[1]! >>> 11) + 1;
+    new Uint32Array(memory.buffer, 0, 1)[0] = MEMORY_MAGIC;
     return domainOf(memory);
   }
 
