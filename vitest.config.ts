@@ -19,6 +19,16 @@ const WASM_ONLY = ['test/wasm-engine.test.ts'];
 // ERR_GOMAP_NATIVE_ONLY (test/engine-features.test.ts). GoCache runs on both engines,
 // except shared caches (gocache.shared*: SyncMap-backed, native only).
 const NATIVE_ONLY: string[] = ['test/syncmap.*.test.ts', 'test/gocache.shared*.test.ts'];
+// SyncMap on the WebAssembly engine (lib/wasm/sync-binding.ts) is experimental: reachable
+// only with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (not safe with worker.terminate() yet). The
+// 'wasm-syncmap' project runs the SyncMap suite on it with that switch. Not there:
+// syncmap.external-memory (V8 external-memory accounting is the addon's; wasm memory is
+// a SharedArrayBuffer V8 already counts), and syncmap.chaos: it terminate()s workers at
+// random moments, and one terminated while it holds the map's write lock leaves every
+// later writer waiting for ever, the test's main thread included (seen: the run hangs).
+// That is the hazard that keeps this engine behind the switch (docs/notes/wasm-sync.md).
+const WASM_SYNCMAP = ['test/syncmap.*.test.ts', 'test/engine-features.test.ts'];
+const WASM_SYNCMAP_EXCLUDED = ['test/syncmap.external-memory.test.ts', 'test/syncmap.chaos.test.ts'];
 
 export default defineConfig({
   test: {
@@ -44,6 +54,15 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...ENGINE_FREE, ...NATIVE_ONLY],
           env: { GOMAP_BACKEND: 'wasm' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'wasm-syncmap',
+          include: WASM_SYNCMAP,
+          exclude: WASM_SYNCMAP_EXCLUDED,
+          env: { GOMAP_BACKEND: 'wasm', GOMAP_EXPERIMENTAL_WASM_SYNCMAP: '1' },
         },
       },
       {

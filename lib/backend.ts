@@ -26,7 +26,7 @@ export type Backend = 'native' | 'wasm';
 declare const __dirname: string | undefined;
 
 /** The directory of gomap's package.json, searched upwards from this module. */
-function packageRoot(): string {
+export function packageRoot(): string {
   const starts = [typeof __dirname === 'string' ? __dirname : undefined, process.cwd()];
   for (const start of starts) {
     if (start === undefined) continue;

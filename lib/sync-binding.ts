@@ -12,9 +12,11 @@
  *
  * @module
  */
-import { backend, binding, requireNativeEngine } from './backend.ts';
+import { join } from 'node:path';
+import { backend, binding, packageRoot, requireNativeEngine } from './backend.ts';
 import type { MapStats } from './binding.ts';
 import type { KeyKind, ValueKind } from './kinds.ts';
+import { createWasmSyncBinding } from './wasm/sync-binding.ts';
 
 /** The key kinds a SyncMap can have (keys are copied into native memory). */
 export type SyncKeyKind = Exclude<KeyKind, 'any'>;
@@ -33,7 +35,12 @@ export interface SyncBinding {
    * A new view of the map `id` names. Throws `ERR_GOMAP_CLOSED` when no live map has that
    * id (every view was closed), a TypeError when its kinds are not `key` / `value`.
    */
-  syncAttach(id: number, key: SyncKeyKind, value: SyncValueKind): SyncViewHandle;
+  syncAttach(id: number, key: SyncKeyKind, value: SyncValueKind, memory?: unknown): SyncViewHandle;
+  /**
+   * WebAssembly engine only: the shared `WebAssembly.Memory` of a view's map, which its
+   * handle carries to other threads (`handle.memory`).
+   */
+  syncMemory?(v: SyncViewHandle): unknown;
   /** Ends a view (and its iterators); false when it was closed already. Never throws for that. */
   syncClose(v: SyncViewHandle): boolean;
   /** The value, or undefined when absent. */
@@ -123,15 +130,27 @@ export interface SyncBinding {
 
 const candidate = binding as unknown as Partial<SyncBinding>;
 
+/** Where the SyncMap engine of the WebAssembly build sits (scripts/build-wasm.mjs). */
+export const THREADS_WASM_FILE = 'wasm/gomap-threads.wasm';
+
+/**
+ * Whether SyncMap may run on the WebAssembly engine: only with
+ * `GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1`, because a worker terminated (`worker.terminate()`)
+ * in the middle of a write would leave the map's write lock held and every later writer
+ * waiting for ever (docs/notes/wasm-sync.md).
+ */
+export const wasmSyncMapEnabled: boolean = backend === 'wasm' && process.env.GOMAP_EXPERIMENTAL_WASM_SYNCMAP === '1';
+
 /** The SyncMap functions of the loaded engine, or null when it has none. */
-export const syncBinding: SyncBinding | null =
-  typeof candidate.syncCreate === 'function' && typeof candidate.syncIterNext === 'function'
+export const syncBinding: SyncBinding | null = wasmSyncMapEnabled
+  ? createWasmSyncBinding(join(packageRoot(), THREADS_WASM_FILE))
+  : typeof candidate.syncCreate === 'function' && typeof candidate.syncIterNext === 'function'
     ? (candidate as SyncBinding)
     : null;
 
 /** The SyncMap functions, or an Error that says this engine cannot share maps. */
 export function requireSyncBinding(): SyncBinding {
-  requireNativeEngine('SyncMap'); // ERR_GOMAP_NATIVE_ONLY on the WebAssembly engine
+  if (!wasmSyncMapEnabled) requireNativeEngine('SyncMap'); // ERR_GOMAP_NATIVE_ONLY on the WebAssembly engine
   if (syncBinding !== null) return syncBinding;
   throw new Error(
     `gomap: SyncMap is not available with the '${backend}' backend of this build ` +

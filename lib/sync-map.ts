@@ -254,7 +254,7 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
   static attach<K = unknown, V = unknown>(handle: SyncMapHandle): SyncMap<K, V> {
     const n = requireSyncBinding();
     const h = checkHandle(handle);
-    const v = n.syncAttach(h.id, h.key, h.value);
+    const v = n.syncAttach(h.id, h.key, h.value, h.memory);
     pendingAttach = { id: h.id, v };
     return new SyncMap<K, V>({ key: h.key, value: h.value });
   }
@@ -266,7 +266,7 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
   get handle(): SyncMapHandle {
     const s = this.#s;
     s.checkOpen();
-    return (s.handle ??= makeHandle(s.id, s.keyKind, s.valueKind));
+    return (s.handle ??= makeHandle(s.id, s.keyKind, s.valueKind, s.n.syncMemory?.(s.v)));
   }
 
   /** The number of entries (all threads' writes included). */

@@ -57,6 +57,11 @@ export interface SyncMapHandle {
   readonly key: SyncKeyKind;
   /** The map's value kind. */
   readonly value: SyncValueKind;
+  /**
+   * WebAssembly engine only: the shared `WebAssembly.Memory` the map lives in (the
+   * thread that attaches instantiates the engine over it). Absent on the native engine.
+   */
+  readonly memory?: unknown;
 }
 
 /** Options after validation, with defaults applied. */
@@ -106,9 +111,12 @@ export function resolveSyncMapOptions(options: unknown): ResolvedSyncMapOptions 
   return { key, value, hint, seed };
 }
 
-/** A handle for the map `id` of the given kinds (frozen, structured-cloneable). */
-export function makeHandle(id: number, key: SyncKeyKind, value: SyncValueKind): SyncMapHandle {
-  return Object.freeze({ type: HANDLE_TYPE, id, key, value });
+/**
+ * A handle for the map `id` of the given kinds (frozen, structured-cloneable), with the
+ * shared memory it lives in on the WebAssembly engine.
+ */
+export function makeHandle(id: number, key: SyncKeyKind, value: SyncValueKind, memory?: unknown): SyncMapHandle {
+  return Object.freeze(memory === undefined ? { type: HANDLE_TYPE, id, key, value } : { type: HANDLE_TYPE, id, key, value, memory });
 }
 
 /** Checks the shape of a handle given to `SyncMap.attach` (TypeError when it is not one). */
@@ -125,5 +133,5 @@ export function checkHandle(handle: unknown): SyncMapHandle {
   }
   const key = checkKind(h.key, SYNC_KEY_KINDS, "handle 'key'");
   const value = checkKind(h.value, SYNC_VALUE_KINDS, "handle 'value'");
-  return makeHandle(h.id, key, value);
+  return makeHandle(h.id, key, value, h.memory);
 }

@@ -6,3 +6,6 @@ export declare const WASM_FILE: string;
 export declare const WASM_HASH_FILE: string;
 export declare function wasmSourceFiles(root: string): string[];
 export declare function wasmSourcesHash(root: string): string;
+export declare const THREADS_WASM_SOURCES: string[];
+export declare const THREADS_WASM_FILE: string;
+export declare const THREADS_WASM_HASH_FILE: string;

@@ -1,5 +1,7 @@
-// The sources of wasm/gomap.wasm and their hash (shared by scripts/build-wasm.mjs, which
-// writes the hash beside the .wasm, and test/wasm-build.test.ts, which checks it).
+// The sources of wasm/gomap.wasm and wasm/gomap-threads.wasm and their hash (shared by
+// scripts/build-wasm.mjs, which writes the hash beside each .wasm, and
+// test/wasm-build.test.ts, which checks both). Both modules have the same hash: one
+// build script builds both from one tree.
 //
 // The hash covers every file under native/core and native/wasm plus the build script,
 // sorted by path, each as `path \0 contents \0`: renaming, adding, removing or editing
@@ -13,15 +15,38 @@ export const WASM_SOURCE_DIRS = ['native/core', 'native/wasm'];
 export const WASM_SOURCE_FILES = ['scripts/build-wasm.mjs'];
 
 /**
- * .cc files of native/core that the WebAssembly build does not compile (still hashed):
- * sources of features the wasm engine does not have yet, e.g. SyncMap's threads and
- * epochs (std::mutex and threads, which wasm32-wasi without libc++ threads lacks).
+ * .cc files that the single-thread build (wasm/gomap.wasm: GoMap and GoCache) does not
+ * compile (still hashed): SyncMap's concurrent map and epochs, and the threads build's
+ * own exports and allocator.
  */
-export const WASM_EXCLUDED_SOURCES = ['native/core/concurrent_map.cc', 'native/core/epoch.cc', 'native/core/shared_cache.cc'];
+export const WASM_EXCLUDED_SOURCES = [
+  'native/core/concurrent_map.cc',
+  'native/core/epoch.cc',
+  'native/core/shared_cache.cc',
+  'native/wasm/sync_exports.cc',
+  'native/wasm/threads_heap.cc',
+];
+
+/**
+ * The .cc files of the threads build (wasm/gomap-threads.wasm: SyncMap over a shared
+ * memory). Every other .cc of native/core and native/wasm is left out of it.
+ */
+export const THREADS_WASM_SOURCES = [
+  'native/core/alloc.cc',
+  'native/core/concurrent_map.cc',
+  'native/core/epoch.cc',
+  'native/core/hash.cc',
+  'native/core/random.cc',
+  'native/wasm/runtime.cc',
+  'native/wasm/sync_exports.cc',
+  'native/wasm/threads_heap.cc',
+];
 
 /** Where the build writes its output (relative to the package root). */
 export const WASM_FILE = 'wasm/gomap.wasm';
 export const WASM_HASH_FILE = 'wasm/gomap.wasm.sources-sha256';
+export const THREADS_WASM_FILE = 'wasm/gomap-threads.wasm';
+export const THREADS_WASM_HASH_FILE = 'wasm/gomap-threads.wasm.sources-sha256';
 
 function listFiles(root, dir) {
   const out = [];

@@ -33,7 +33,15 @@ describeEachBackend('engine features', (engine) => {
     c.close();
   });
 
-  if (engine === 'wasm') {
+  if (engine === 'wasm' && process.env.GOMAP_EXPERIMENTAL_WASM_SYNCMAP === '1') {
+    it('with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1, SyncMap works on the WebAssembly engine; shared GoCaches still refuse', () => {
+      const s = new SyncMap<string, number>({ key: 'string', value: 'f64' });
+      s.set('a', 1);
+      expect(SyncMap.attach<string, number>(s.handle).get('a')).toBe(1);
+      s.close();
+      expect(codeOf(() => new GoCache({ max: 10, key: 'string', value: 'f64', shared: true }))).toBe('ERR_GOMAP_NATIVE_ONLY');
+    });
+  } else if (engine === 'wasm') {
     it('SyncMap and shared GoCaches refuse the WebAssembly engine with ERR_GOMAP_NATIVE_ONLY', () => {
       expect(codeOf(() => new SyncMap({ key: 'string', value: 'f64' }))).toBe('ERR_GOMAP_NATIVE_ONLY');
       expect(

@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
-import { describeEachBackend } from './helpers/backends.ts';
+import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
 import {
   errorCode,
   expectClosed,
@@ -195,6 +195,23 @@ describeEachBackend('SyncMap: forged, stale and foreign handles', () => {
     expectTypeError(() => attachRaw({ ...h, value: 'string' }), /'string'.*'f64'/);
     real.close();
   });
+
+  if (loadedBackend === 'wasm') {
+    it("attach refuses a handle whose 'memory' is not a SyncMap's shared memory (WebAssembly engine)", () => {
+      const real = construct({ key: 'string', value: 'f64' });
+      real.set('k', 1);
+      const h = real.handle;
+      const W = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => object } }).WebAssembly;
+      const foreign = new W.Memory({ initial: 64, maximum: 128, shared: true }); // no gomap magic
+      const small = new W.Memory({ initial: 1, maximum: 2, shared: true });
+      const unshared = new W.Memory({ initial: 64 });
+      for (const memory of [5, 'm', {}, new SharedArrayBuffer(8), foreign, small, unshared]) {
+        expectTypeError(() => attachRaw({ ...h, memory }));
+      }
+      expect(real.get('k')).toBe(1);
+      real.close();
+    });
+  }
 
   it('attach refuses ids that name no live map with ERR_GOMAP_CLOSED', () => {
     const real = construct({ key: 'string', value: 'f64' });

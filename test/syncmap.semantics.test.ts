@@ -9,7 +9,7 @@ import * as vm from 'node:vm';
 import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
-import { describeEachBackend } from './helpers/backends.ts';
+import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
 import { checkStatsInvariants, expectClosed, I64_MAX, I64_MIN, SPECIAL_STRINGS } from './helpers/kinds.ts';
 
 v8.setFlagsFromString('--expose-gc');
@@ -284,7 +284,9 @@ describeEachBackend('SyncMap: handles and views', () => {
   it('handle is a structured-cloneable plain object; attach gives a view of the same map', () => {
     const a = make('string', 'f64');
     const h = structuredClone(a.handle);
-    expect(h).toEqual({ type: 'gomap.SyncMap', id: expect.any(Number) as number, key: 'string', value: 'f64' });
+    // The WebAssembly engine's handle also carries the shared memory the map lives in.
+    const memory = loadedBackend === 'wasm' ? { memory: expect.any(Object) as object } : {};
+    expect(h).toEqual({ type: 'gomap.SyncMap', id: expect.any(Number) as number, key: 'string', value: 'f64', ...memory });
     expect(a.handle).toBe(a.handle);
     const b = SyncMap.attach<string, number>(h);
     a.set('x', 1);
@@ -331,6 +333,24 @@ describeEachBackend('SyncMap: handles and views', () => {
     expect(n.syncLiveHandles().iterators).toBe(before);
     expectClosed(() => it.next());
   });
+
+  if (loadedBackend === 'wasm') {
+    it('the shared memory is reused: maps filled, thinned and closed again and again stop growing it (WebAssembly engine)', () => {
+      const pagesAfter: number[] = [];
+      for (let cycle = 0; cycle < 12; cycle++) {
+        const m = make('f64', 'string');
+        for (let i = 0; i < 50_000; i++) m.set(i, `v${i}`);
+        for (let i = 0; i < 50_000; i += 2) m.delete(i);
+        const memory = (m.handle as { memory?: { buffer: SharedArrayBuffer } }).memory!;
+        m.close();
+        pagesAfter.push(memory.buffer.byteLength / 65_536);
+      }
+      // Tables, entries and retired memory come back to the allocator and are used again:
+      // after a few cycles (free runs are not merged, so the first ones may still grow it)
+      // the memory keeps its size.
+      expect(pagesAfter[11]).toBe(pagesAfter[3]);
+    });
+  }
 
   it('views dropped without close() are closed by the collector; the map goes with the last one', async () => {
     const n = syncBinding!;

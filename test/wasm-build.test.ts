@@ -11,7 +11,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { WASM_FILE, WASM_HASH_FILE, WASM_SOURCE_DIRS, wasmSourceFiles, wasmSourcesHash } from '../scripts/wasm-sources.mjs';
+import {
+  THREADS_WASM_FILE,
+  THREADS_WASM_HASH_FILE,
+  THREADS_WASM_SOURCES,
+  WASM_EXCLUDED_SOURCES,
+  WASM_FILE,
+  WASM_HASH_FILE,
+  WASM_SOURCE_DIRS,
+  wasmSourceFiles,
+  wasmSourcesHash,
+} from '../scripts/wasm-sources.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,8 +69,44 @@ const EXPECTED_EXPORTS = [
   'gomap_cache_reports_clear',
 ];
 
+/** The exports lib/wasm/sync-binding.ts declares (ThreadsExports). */
+const EXPECTED_THREADS_EXPORTS = [
+  '__stack_pointer',
+  'gomap_sync_boot_lock',
+  'gomap_sync_stack',
+  'gomap_sync_thread_start',
+  'gomap_sync_thread_end',
+  'gomap_sync_scratch',
+  'gomap_sync_create',
+  'gomap_sync_attach',
+  'gomap_sync_detach',
+  'gomap_sync_live_maps',
+  'gomap_sync_get',
+  'gomap_sync_has',
+  'gomap_sync_size',
+  'gomap_sync_set',
+  'gomap_sync_delete',
+  'gomap_sync_load_or_store',
+  'gomap_sync_swap',
+  'gomap_sync_compare_and_swap',
+  'gomap_sync_compare_and_delete',
+  'gomap_sync_set_many',
+  'gomap_sync_clear',
+  'gomap_sync_stats',
+  'gomap_sync_iter_start',
+  'gomap_sync_iter_next',
+  'gomap_sync_iter_end',
+  'gomap_sync_fail_nth_allocation',
+  'gomap_sync_collect',
+  'gomap_sync_pending',
+];
+
 interface WasmModuleApi {
-  Module: { new (bytes: Uint8Array): object; imports(m: object): unknown[]; exports(m: object): { name: string }[] };
+  Module: {
+    new (bytes: Uint8Array): object;
+    imports(m: object): { module: string; name: string; kind: string }[];
+    exports(m: object): { name: string }[];
+  };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmModuleApi }).WebAssembly;
 
@@ -112,5 +158,26 @@ describe('wasm/gomap.wasm', () => {
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
+  });
+});
+
+describe('wasm/gomap-threads.wasm (SyncMap on the WebAssembly engine)', () => {
+  it('was built from the sources in this tree (else: run `npm run build:wasm` and commit the result)', () => {
+    expect(existsSync(join(root, THREADS_WASM_FILE)), `${THREADS_WASM_FILE} is missing`).toBe(true);
+    const recorded = readFileSync(join(root, THREADS_WASM_HASH_FILE), 'utf8').trim();
+    expect(recorded, `${THREADS_WASM_FILE} is stale: run \`npm run build:wasm\``).toBe(wasmSourcesHash(root));
+  });
+
+  it('imports only its shared memory and exports what lib/wasm/sync-binding.ts expects', () => {
+    const module = new wasmApi.Module(readFileSync(join(root, THREADS_WASM_FILE)));
+    expect(wasmApi.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
+    expect(wasmApi.Module.exports(module).map((e) => e.name).sort()).toEqual([...EXPECTED_THREADS_EXPORTS].sort());
+  });
+
+  it('its sources are .cc files of the tree, and the single-thread module leaves out the threads-only ones', () => {
+    const files = wasmSourceFiles(root);
+    for (const src of THREADS_WASM_SOURCES) expect(files, src).toContain(src);
+    expect(WASM_EXCLUDED_SOURCES).toContain('native/wasm/sync_exports.cc');
+    expect(WASM_EXCLUDED_SOURCES).toContain('native/wasm/threads_heap.cc');
   });
 });

@@ -54,7 +54,7 @@ Status ConcurrentMap::create(const MapOptions& options, ConcurrentMap** out) noe
 // No view and no reader is left: free everything now. Live entries are those of the
 // current table and of old buckets not evacuated yet (evacuated ones were copied).
 ConcurrentMap::~ConcurrentMap() {
-  destroySharedCache(cache_);
+  if (cache_ != nullptr) destroyCache_(cache_);
   Table* t = current();
   if (t == nullptr) return;
   auto freeEntriesOf = [](Bucket* b) {
@@ -485,7 +485,7 @@ Status ConcurrentMap::storeMany(ebr::ThreadRecord& rec, const Blob* keys, const 
     if (entries[made] == nullptr) return fail(Status::kNoMemory);
   }
 
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   // 2. Growth work. During a grow, evacuate the old bucket of every key (and one more
   //    each, for progress), as growWork does for a single write: writes then go to the
   //    new table only. Evacuation moves entries without changing the contents.
@@ -588,7 +588,7 @@ bool ConcurrentMap::erase(ebr::ThreadRecord& rec, Blob key) {
 // the table and its chains; entries are retired.
 void ConcurrentMap::clear(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   clearLocked(rec);
 }
 
@@ -620,7 +620,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   const unsigned target = map_detail::bucketBitsFor(n);
   if (tableTooLarge(target)) return Status::kTooLarge;
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   Table* t = current();
   if (target <= t->B || growing() || count_.load(std::memory_order_relaxed) != 0) return Status::kOk;
   Table* fresh = newTable(target);
@@ -636,7 +636,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
 
 MapStats ConcurrentMap::stats(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   Table* t = current();
   Table* o = t->old.load(std::memory_order_relaxed);
   MapStats s;

@@ -25,8 +25,8 @@
 // slots), loads the Entry pointer of each matching slot, and decides by the Entry's full
 // hash and key: tophash is only a hint.
 //
-// Writers serialize on one mutex per map and do all of Go's growth work under it. The
-// rules that keep readers right under any interleaving:
+// Writers serialize on one mutex per map (lock.h) and do all of Go's growth work under
+// it. The rules that keep readers right under any interleaving:
 //
 //   1. Only the current table's buckets, and old buckets not yet evacuated, are ever
 //      written. A writer evacuates the old bucket of its key before it touches the new
@@ -76,13 +76,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <new>
 
 #include "alloc.h"
 #include "blob.h"
 #include "epoch.h"
 #include "go_map.h"  // MapOptions, map_detail (tophash, load factor, SWAR matching)
+#include "lock.h"
 #include "map_stats.h"
 #include "prefetch.h"
 #include "status.h"
@@ -254,7 +254,7 @@ class ConcurrentMap {
   void iterEnd(Iterator* it) noexcept;
 
   // Test hook: the lock every writer takes.
-  std::mutex& writeLockForTesting() noexcept { return writeLock_; }
+  Mutex& writeLockForTesting() noexcept { return writeLock_; }
 
   // The shared cache built on this map (shared_cache.h), or null for a plain SyncMap.
   SharedCache* cache() const noexcept { return cache_; }
@@ -379,7 +379,7 @@ class ConcurrentMap {
   std::atomic<uint32_t> refs_{1};
   std::atomic<uint64_t> iteratorSeed_;
   // Writers only.
-  alignas(ebr::kCacheLine) std::mutex writeLock_;
+  alignas(ebr::kCacheLine) Mutex writeLock_;
   // Guarded by writeLock_:
   bool sameSizeGrow_ = false;
   uint64_t nevacuate_ = 0;
@@ -391,8 +391,11 @@ class ConcurrentMap {
   std::atomic<uint64_t> bytes_{0};
   void addBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   void subBytes(uint64_t n) { bytes_.store(bytes_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
-  // Set once, before the map is shared; freed with the map.
+  // Set once, before the map is shared; freed with the map through destroyCache_ (a
+  // pointer, so that the map's code links without the cache's: the WebAssembly threads
+  // build has SyncMap but no shared cache).
   SharedCache* cache_ = nullptr;
+  void (*destroyCache_)(SharedCache*) noexcept = nullptr;
   unsigned growthLimitB_ = map_detail::kMaxB;  // limitGrowth(); kMaxB: no limit
 };
 
@@ -494,7 +497,7 @@ bool ConcurrentMap::loadAndDelete(ebr::ThreadRecord& rec, Blob key, F&& onValue)
 
 template <class Decide>
 Status ConcurrentMap::upsert(ebr::ThreadRecord& rec, Entry* fresh, Decide&& decide, bool* wrote) {
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   const Blob key = cmap_detail::entryKey(fresh);
   *wrote = false;
   if (!growWork(rec, fresh->hash)) {
@@ -521,7 +524,7 @@ template <class Decide>
 bool ConcurrentMap::removeIf(ebr::ThreadRecord& rec, const Blob& key, Decide&& decide) {
   const uint64_t hash = hashOf(key);
   if (find(key, hash) == nullptr) return false;  // absent: no lock needed
-  std::lock_guard<std::mutex> lock(writeLock_);
+  LockGuard<Mutex> lock(writeLock_);
   // Growth work may fail for lack of memory; a delete then works in the old bucket,
   // which writerHome picks while it is not evacuated.
   growWork(rec, hash);

@@ -1,8 +1,9 @@
 // Epoch-based reclamation: the process-global domain (see epoch.h for the design).
 #include "epoch.h"
 
-#include <mutex>
 #include <new>
+
+#include "lock.h"
 
 namespace gomap {
 namespace ebr {
@@ -23,7 +24,7 @@ alignas(kCacheLine) std::atomic<uint64_t> g_pending{0};  // retired, not freed (
 // epoch to pass. Guarded by g_orphanLock; collectors only try_lock it, and holders only
 // splice or walk it, so nobody ever waits long. detail::g_sharedPending says whether it
 // is non-empty (set under the lock).
-std::mutex g_orphanLock;
+Mutex g_orphanLock;
 Retired* g_orphanHead = nullptr;
 Retired* g_orphanTail = nullptr;
 }  // namespace
@@ -59,8 +60,8 @@ struct Domain {
   }
 
   static void collectOrphans(uint64_t now) noexcept {
-    std::unique_lock<std::mutex> lock(g_orphanLock, std::try_to_lock);
-    if (!lock.owns_lock() || g_orphanHead == nullptr) return;
+    TryLockGuard<Mutex> lock(g_orphanLock);
+    if (!lock.ownsLock() || g_orphanHead == nullptr) return;
     // Orphan lists are appended whole, so the list is not in stamp order overall: walk it
     // all, keeping the young ones.
     Retired* keepHead = nullptr;
@@ -87,7 +88,7 @@ struct Domain {
 
   // Appends a chain (head..tail) to the shared list.
   static void share(Retired* head, Retired* tail) noexcept {
-    std::lock_guard<std::mutex> lock(g_orphanLock);
+    LockGuard<Mutex> lock(g_orphanLock);
     if (g_orphanTail != nullptr) g_orphanTail->next = head;
     else g_orphanHead = head;
     g_orphanTail = tail;

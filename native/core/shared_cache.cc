@@ -26,6 +26,7 @@ Status SharedCache::create(const MapOptions& options, const CacheLimits& limits,
     return Status::kNoMemory;
   }
   map->cache_ = cache;  // before the map is shared with anyone
+  map->destroyCache_ = destroySharedCache;
   if (limits.maxEntries != 0) {
     // As the single-thread cache (cache.h "Table size"): the table stops doubling once
     // its slots could hold every entry, up to kMaxLoadPerBucket per bucket.
@@ -80,7 +81,7 @@ Status SharedCache::set(ebr::ThreadRecord& rec, Blob key, Blob value, uint64_t n
   const uint64_t charge = chargeOf(key, value);
   if (limits_.maxBytes != 0 && charge > limits_.maxBytes) {
     // Refused, as the single-thread cache does: an older entry under key goes (delete).
-    std::lock_guard<std::mutex> lock(map_.writeLock_);
+    LockGuard<Mutex> lock(map_.writeLock_);
     eraseLocked(rec, key, hash, now, sink);
     *outcome = SetOutcome::kRefused;
     return Status::kOk;
@@ -89,7 +90,7 @@ Status SharedCache::set(ebr::ThreadRecord& rec, Blob key, Blob value, uint64_t n
   // The entry is made outside the lock; an overwrite marks it referenced (it is in use).
   Entry* fresh = map_.newEntry(hash, key, value, 1, expiresAt | cache_ttl::encode(ttl));
   if (fresh == nullptr) return Status::kNoMemory;
-  std::lock_guard<std::mutex> lock(map_.writeLock_);
+  LockGuard<Mutex> lock(map_.writeLock_);
   if (!map_.growWork(rec, hash)) {
     map_.discardEntry(fresh);
     return Status::kNoMemory;
@@ -141,7 +142,7 @@ bool SharedCache::erase(ebr::ThreadRecord& rec, Blob key, uint64_t now, SharedRe
   ebr::Guard guard(rec);
   const uint64_t hash = map_.hashOf(key);
   if (map_.find(key, hash) == nullptr) return false;  // absent: no lock needed
-  std::lock_guard<std::mutex> lock(map_.writeLock_);
+  LockGuard<Mutex> lock(map_.writeLock_);
   return eraseLocked(rec, key, hash, now, sink);
 }
 
@@ -162,7 +163,7 @@ bool SharedCache::eraseLocked(ebr::ThreadRecord& rec, const Blob& key, uint64_t 
 
 void SharedCache::clear(ebr::ThreadRecord& rec, SharedRemovalSink* sink) {
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(map_.writeLock_);
+  LockGuard<Mutex> lock(map_.writeLock_);
   auto reportChain = [&](Bucket* b) {
     for (; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
       const uint64_t word = b->tophash.load(std::memory_order_relaxed);
@@ -193,7 +194,7 @@ void SharedCache::clear(ebr::ThreadRecord& rec, SharedRemovalSink* sink) {
 
 void SharedCache::purgeExpired(ebr::ThreadRecord& rec, uint64_t now, SharedRemovalSink* sink) {
   ebr::Guard guard(rec);
-  std::lock_guard<std::mutex> lock(map_.writeLock_);
+  LockGuard<Mutex> lock(map_.writeLock_);
   if (!anyExpiry_) return;
   if (indexed()) {
     uint64_t b;

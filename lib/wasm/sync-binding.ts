@@ -1,0 +1,927 @@
+/**
+ * SyncMap on the WebAssembly engine: the {@link SyncBinding} interface of the native
+ * addon, over wasm/gomap-threads.wasm (native/wasm/sync_exports.cc) instantiated in every
+ * thread over one shared `WebAssembly.Memory`.
+ *
+ * Design:
+ *
+ * - A *domain* is one shared memory as one JS thread (realm) sees it: the memory, this
+ *   thread's instance of the threads module over it, this thread's stack and its
+ *   `Thread` state (I/O area, buffers, EBR record) in that memory. The first SyncMap a
+ *   thread creates makes a memory (64 pages, maximum 4 GiB) and so a domain; a handle
+ *   carries its memory (`handle.memory`, a shared WebAssembly.Memory: structured-
+ *   cloneable), and `SyncMap.attach` in another thread finds or makes that thread's
+ *   domain of it. A memory is recognised by the magic word and random id its creator
+ *   writes at bytes 0 and 8 (linear memory below 1024 is never used by the module). Everything else a map needs
+ *   (the map registry, epochs, the heap) is static data of the module, so one per memory.
+ * - Stacks: every instance of a module starts with the same __stack_pointer. A thread
+ *   takes the memory's boot lock (a word locked with Atomics), allocates a stack of
+ *   {@link STACK_BYTES} from the shared heap while on the static stack, points its
+ *   exported __stack_pointer there and unlocks: afterwards no two threads share a stack.
+ * - Views are named by generation-checked handles (>= 2^32) in a table of this thread:
+ *   another thread's view handle never matches (ERR_GOMAP_CLOSED), as with the addon.
+ * - Keys and values are written into the thread's scratch buffer as Args (abi.h), encoded
+ *   as the addon's sync codecs do (native/addon/sync_codec.h): f64 keys folded
+ *   (SameValueZero), f64 values exact bits, i64 two's complement, strings Latin-1 or
+ *   UTF-16LE, bytes as they are; 'json' values arrive as their JSON text, 'v8' values as
+ *   their serialization. Word kinds travel in the Arg's word (ptr 0, length 8).
+ * - Values read are copied by the module into the thread's out buffer while the epoch is
+ *   pinned, and from there into JS values before the next call.
+ * - A worker that exits normally ends its views and its thread state (process 'exit'). A
+ *   worker that is terminated cannot run JS any more: its views, stack and EBR record stay
+ *   (a leak, and a hang if it held a lock: see below).
+ *
+ * Not safe with `worker.terminate()` (why: docs/notes/wasm-sync.md): this engine is only
+ * reachable with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts).
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import { webcrypto } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import type { MapStats } from '../binding.ts';
+import { closedError, rangeError, typeError } from '../errors.ts';
+import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
+import { bytesLength, isBytes, MAX_BLOB_BYTES, nativeTypeName, TAG_BIGINT, TAG_BYTES, TAG_LATIN1, TAG_NUMBER, TAG_UTF16 } from './heap.ts';
+
+/** Pages of a new shared memory (scripts/build-wasm.mjs links the module for it). */
+const INITIAL_PAGES = 64;
+/** The memory's maximum: 4 GiB, all of wasm32 (V8 reserves it up front: virtual only). */
+const MAX_PAGES = 65536;
+/** Each thread's stack in linear memory (the core's deepest frames need a few KiB). */
+export const STACK_BYTES = 256 * 1024;
+/**
+ * A gomap memory starts with a magic word (u32 at byte 0) and its id (a Float64 at byte
+ * 8): below the module's data, which starts at 1024. A memory without the magic is not a
+ * SyncMap's (a forged handle): attach refuses it before instantiating anything over it.
+ */
+const MEMORY_MAGIC = 0x4d53_4f47; // 'GOSM'
+const MEMORY_ID_INDEX = 1;
+/** How long a thread waits for another one to leave the static stack before giving up. */
+const BOOT_WAIT_MS = 10_000;
+
+// Layout of the thread's I/O area (SyncIo in native/wasm/sync_exports.cc).
+const ARG_BYTES = 24;
+const IO_KEY = 0;
+const IO_VALUE = 24;
+const IO_OLD = 48;
+const IO_OUT = 72;
+const IO_STATS = 96;
+const IO_AUX = 192;
+const RESULT_NO_MEMORY = -1;
+const RESULT_TOO_LARGE = -2;
+
+// Kind codes (the module stores them for attach's check only).
+const KEY_CODES: Record<SyncKeyKind, number> = { f64: 0, i64: 1, string: 2, bytes: 3 };
+const VALUE_CODES: Record<SyncValueKind, number> = { f64: 0, i64: 1, string: 2, bytes: 3, json: 4, v8: 5 };
+const KIND_NAMES = ['f64', 'i64', 'string', 'bytes', 'json', 'v8'] as const;
+const K_F64 = 0;
+const K_I64 = 1;
+const K_STRING = 2;
+const K_BYTES = 3;
+const K_JSON = 4;
+
+// Cells of the façade's I/O area (lib/sync-map.ts).
+const CELL_HANDLE = 0;
+const CELL_KEY = 1;
+const CELL_VALUE = 2;
+const CELL_RESULT = 3;
+
+const TWO_32 = 0x1_0000_0000;
+const MAX_GENERATION = 2 ** 21;
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+const MAX_BATCH = 1 << 16;
+
+/** The exports of wasm/gomap-threads.wasm. Addresses are i32 numbers. */
+interface ThreadsExports {
+  readonly __stack_pointer: { value: number };
+  gomap_sync_boot_lock(): number;
+  gomap_sync_stack(bytes: number): number;
+  gomap_sync_thread_start(): number;
+  gomap_sync_thread_end(thread: number): void;
+  gomap_sync_scratch(thread: number, bytes: number): number;
+  gomap_sync_create(keyKind: number, valueKind: number, hint: number, seedLo: number, seedHi: number): number;
+  gomap_sync_attach(thread: number, id: number, keyKind: number, valueKind: number): number;
+  gomap_sync_detach(id: number): void;
+  gomap_sync_live_maps(): number;
+  gomap_sync_get(thread: number, map: number): number;
+  gomap_sync_has(thread: number, map: number): number;
+  gomap_sync_size(map: number): number;
+  gomap_sync_set(thread: number, map: number): number;
+  gomap_sync_delete(thread: number, map: number, withValue: number): number;
+  gomap_sync_load_or_store(thread: number, map: number): number;
+  gomap_sync_swap(thread: number, map: number): number;
+  gomap_sync_compare_and_swap(thread: number, map: number): number;
+  gomap_sync_compare_and_delete(thread: number, map: number): number;
+  gomap_sync_set_many(thread: number, map: number, n: number, keys: number, values: number): number;
+  gomap_sync_clear(thread: number, map: number): void;
+  gomap_sync_stats(thread: number, map: number): void;
+  gomap_sync_iter_start(thread: number, map: number): number;
+  gomap_sync_iter_next(thread: number, map: number, it: number, max: number, keysOnly: number): number;
+  gomap_sync_iter_end(map: number, it: number): void;
+  gomap_sync_fail_nth_allocation(n: number): void;
+  gomap_sync_collect(thread: number): number;
+  gomap_sync_pending(): number;
+}
+
+/** The parts of the global `WebAssembly` namespace used here. */
+interface SharedMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+interface WebAssemblyThreadsApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: object };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WebAssemblyThreadsApi }).WebAssembly;
+
+function noMemory(what: string): RangeError {
+  const e = rangeError(`SyncMap ${what}: out of memory (the map is unchanged)`);
+  (e as { code: string }).code = 'ERR_GOMAP_NO_MEMORY';
+  return e;
+}
+
+function statusError(result: number, what: string): RangeError {
+  if (result === RESULT_TOO_LARGE) return rangeError(`SyncMap ${what}: size too large (the map is unchanged)`);
+  return noMemory(what);
+}
+
+function wrongKind(role: string, expected: string, kind: string, received: unknown): TypeError {
+  return typeError(`SyncMap ${role} must be ${expected} for ${role} kind '${kind}', got ${nativeTypeName(received)}`);
+}
+
+function tooLong(role: string, kind: string, bytes: number): RangeError {
+  return rangeError(`SyncMap ${role} of ${bytes} bytes is over the ${MAX_BLOB_BYTES}-byte (1 GiB) limit of ${role} kind '${kind}'`);
+}
+
+function viewClosed(): Error {
+  const e = closedError();
+  e.message = 'SyncMap is closed: this view cannot be used after close()';
+  return e;
+}
+
+function isSharedMemory(m: unknown): m is SharedMemory {
+  if (typeof m !== 'object' || m === null) return false;
+  try {
+    return (m as { buffer?: unknown }).buffer instanceof SharedArrayBuffer && Object.prototype.toString.call(m) === '[object WebAssembly.Memory]';
+  } catch {
+    return false;
+  }
+}
+
+/** One shared memory as this thread uses it (see the module comment). */
+class Domain {
+  readonly memory: SharedMemory;
+  readonly id: number;
+  readonly x: ThreadsExports;
+  /** This thread's Thread (its I/O area first). */
+  readonly thread: number;
+  readonly stackTop: number;
+  u8!: Uint8Array;
+  u32!: Uint32Array;
+  i32!: Int32Array;
+  f64!: Float64Array;
+  i64!: BigInt64Array;
+  buf!: Buffer;
+  scratch = 0;
+  scratchCapacity = 0;
+  views = 0;
+
+  constructor(module: object, memory: SharedMemory, id: number) {
+    this.memory = memory;
+    this.id = id;
+    const instance = new wasmApi.Instance(module, { env: { memory } });
+    this.x = instance.exports as unknown as ThreadsExports;
+    this.refresh();
+    const lock = this.x.gomap_sync_boot_lock() >>> 2;
+    const words = this.i32;
+    // Held for one short call; a thread terminated inside it would hold it for ever, so
+    // the wait is bounded (an Error, not a hang).
+    const deadline = Date.now() + BOOT_WAIT_MS;
+    while (Atomics.compareExchange(words, lock, 0, 1) !== 0) {
+      if (Date.now() > deadline) {
+        throw new Error('SyncMap: another thread never finished starting on this shared memory (was it terminated while starting?)');
+      }
+      Atomics.wait(words, lock, 1, 50);
+    }
+    let top: number;
+    try {
+      top = this.x.gomap_sync_stack(STACK_BYTES);
+    } finally {
+      Atomics.store(words, lock, 0);
+      Atomics.notify(words, lock, 1);
+    }
+    if (top === 0) throw noMemory('thread start');
+    this.stackTop = top;
+    this.x.__stack_pointer.value = top;
+    this.thread = this.x.gomap_sync_thread_start();
+    if (this.thread === 0) throw noMemory('thread start');
+    this.refresh();
+  }
+
+  /** Re-makes the views when memory has grown (in any thread). */
+  refresh(): void {
+    const b = this.memory.buffer;
+    if (this.u8 !== undefined && this.u8.length === b.byteLength) return;
+    this.u8 = new Uint8Array(b);
+    this.u32 = new Uint32Array(b);
+    this.i32 = new Int32Array(b);
+    this.f64 = new Float64Array(b);
+    this.i64 = new BigInt64Array(b);
+    this.buf = Buffer.from(b);
+  }
+
+  /** The scratch buffer, with room for `bytes` bytes. */
+  reserveScratch(bytes: number): number {
+    if (bytes > this.scratchCapacity) {
+      if (bytes > 0xffff_0000) throw noMemory('call');
+      const at = this.x.gomap_sync_scratch(this.thread, bytes);
+      this.refresh();
+      if (at === 0) throw noMemory('call');
+      this.scratch = at;
+      this.scratchCapacity = Math.max(bytes, 4096);
+    }
+    return this.scratch;
+  }
+
+  // ---- Args ------------------------------------------------------------------------------
+
+  setBlob(arg: number, tag: number, ptr: number, len: number): void {
+    const i = arg >>> 2;
+    this.u32[i + 2] = ptr;
+    this.u32[i + 3] = len;
+    this.u32[i + 4] = tag;
+  }
+
+  /** A word Arg (f64 / i64): the 8 bytes travel in the Arg itself. */
+  setWordTag(arg: number, tag: number): void {
+    this.setBlob(arg, tag, 0, 8);
+  }
+
+  writeString(arg: number, at: number, s: string): number {
+    const n = s.length;
+    const u8 = this.u8;
+    let all = 0;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      all |= c;
+      u8[at + i] = c;
+    }
+    if (all < 0x100) {
+      this.setBlob(arg, TAG_LATIN1, at, n);
+      return n;
+    }
+    this.buf.write(s, at, n * 2, 'utf16le');
+    this.setBlob(arg, TAG_UTF16, at, n * 2);
+    return n * 2;
+  }
+
+  /** The string of a Latin-1 / UTF-16 blob at ptr. */
+  stringAt(tag: number, ptr: number, len: number): string {
+    if (tag === TAG_LATIN1) {
+      if (len > 24) return this.buf.toString('latin1', ptr, ptr + len);
+      const u8 = this.u8;
+      let s = '';
+      for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
+      return s;
+    }
+    return this.buf.toString('utf16le', ptr, ptr + len);
+  }
+}
+
+interface ViewRecord {
+  handle: number;
+  domain: Domain;
+  id: number;
+  /** Address of the ConcurrentMap. */
+  map: number;
+  keyKind: number;
+  valueKind: number;
+  iterators: Map<number, number>;
+}
+
+/**
+ * A {@link SyncBinding} over the threads module at `file` (compiled on first use).
+ */
+export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(v: SyncViewHandle): unknown } {
+  let module: object | null = null;
+  /** This thread's domains, by memory id. */
+  const domains = new Map<number, Domain>();
+  /** Where this thread's new maps go: its first domain. */
+  let home: Domain | null = null;
+
+  const slots: (ViewRecord | undefined)[] = [];
+  const generations: number[] = [];
+  const free: number[] = [];
+  let liveViews = 0;
+  let nextIterator = 1;
+  /** Live iterators of this thread and the view each belongs to. */
+  const iteratorOwners = new Map<number, ViewRecord>();
+
+  const ioBuffer = new ArrayBuffer(64);
+  const ioF64 = new Float64Array(ioBuffer);
+  const ioI64 = new BigInt64Array(ioBuffer);
+
+  function compiled(): object {
+    module ??= new wasmApi.Module(readFileSync(file));
+    return module;
+  }
+
+  function domainOf(memory: SharedMemory): Domain {
+    const buffer = memory.buffer;
+    if (buffer.byteLength < INITIAL_PAGES * 65536 || new Uint32Array(buffer, 0, 1)[0] !== MEMORY_MAGIC) {
+      throw typeError("SyncMap.attach: the handle's 'memory' is not the memory of a SyncMap");
+    }
+    const id = new Float64Array(buffer, 0, 2)[MEMORY_ID_INDEX]!;
+    let d = domains.get(id);
+    if (d === undefined) {
+      d = new Domain(compiled(), memory, id);
+      domains.set(id, d);
+      home ??= d;
+    }
+    return d;
+  }
+
+  function homeDomain(): Domain {
+    if (home !== null) return home;
+    const memory = new wasmApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+    const id = webcrypto.getRandomValues(new Uint32Array(2));
+    new Float64Array(memory.buffer, 0, 2)[MEMORY_ID_INDEX] = id[0]! * 2 ** 21 + (id[1]! >>> 11) + 1;
+    new Uint32Array(memory.buffer, 0, 1)[0] = MEMORY_MAGIC;
+    return domainOf(memory);
+  }
+
+  // ---- views --------------------------------------------------------------------------------
+
+  function addView(domain: Domain, id: number, map: number, keyKind: number, valueKind: number): number {
+    const index = free.length > 0 ? free.pop()! : slots.length;
+    if (index === slots.length) {
+      slots.push(undefined);
+      generations.push(1);
+    }
+    const handle = generations[index]! * TWO_32 + index;
+    slots[index] = { handle, domain, id, map, keyKind, valueKind, iterators: new Map() };
+    liveViews++;
+    domain.views++;
+    return handle;
+  }
+
+  function findView(v: unknown): ViewRecord {
+    if (typeof v !== 'number') throw typeError(`SyncMap view handle must be a number, got ${nativeTypeName(v)}`);
+    const record = slots[v >>> 0];
+    if (record === undefined || record.handle !== v) throw viewClosed();
+    record.domain.refresh();
+    return record;
+  }
+
+  function removeView(record: ViewRecord): void {
+    const index = record.handle >>> 0;
+    slots[index] = undefined;
+    const g = generations[index]! + 1;
+    generations[index] = g >= MAX_GENERATION ? 1 : g;
+    free.push(index);
+    liveViews--;
+    record.domain.views--;
+  }
+
+  function closeView(record: ViewRecord): void {
+    const d = record.domain;
+    for (const [it, ptr] of record.iterators) {
+      d.x.gomap_sync_iter_end(record.map, ptr);
+      iteratorOwners.delete(it);
+    }
+    record.iterators.clear();
+    removeView(record);
+    d.x.gomap_sync_detach(record.id);
+  }
+
+  // A worker that ends normally releases its views and its thread state. Not the main
+  // thread: its end is the process's, and the memory goes with it.
+  let exitHooked = isMainThread;
+  function hookExit(): void {
+    if (exitHooked) return;
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const r of slots) if (r !== undefined) closeView(r);
+      for (const d of domains.values()) d.x.gomap_sync_thread_end(d.thread);
+      domains.clear();
+      home = null;
+    });
+  }
+
+  // ---- keys and values -------------------------------------------------------------------
+
+  /** Upper bound of the scratch bytes of a key / value of kind `kind` (checks its type). */
+  function bound(kind: number, role: 'key' | 'value', x: unknown): number {
+    switch (kind) {
+      case K_F64:
+        if (typeof x !== 'number') throw wrongKind(role, 'a number', 'f64', x);
+        return 0;
+      case K_I64:
+        if (typeof x !== 'bigint') throw wrongKind(role, 'a bigint', 'i64', x);
+        if (x < I64_MIN || x > I64_MAX) throw rangeError(`SyncMap ${role} is outside the signed 64-bit range of ${role} kind 'i64'`);
+        return 0;
+      case K_STRING:
+      case K_JSON:
+        if (typeof x !== 'string') throw wrongKind(role, 'a string', KIND_NAMES[kind]!, x);
+        if (x.length > MAX_BLOB_BYTES) throw tooLong(role, KIND_NAMES[kind]!, x.length);
+        return (x.length * 2 + 7) & ~7;
+      default: {
+        // bytes, v8
+        if (!isBytes(x)) throw wrongKind(role, 'a Uint8Array or Buffer', KIND_NAMES[kind]!, x);
+        const n = bytesLength(x);
+        if (n > MAX_BLOB_BYTES) throw tooLong(role, KIND_NAMES[kind]!, n);
+        return (n + 7) & ~7;
+      }
+    }
+  }
+
+  /** Writes a checked key / value into the Arg at `arg` (bytes at `at`); returns bytes used. */
+  function write(d: Domain, kind: number, isKey: boolean, arg: number, at: number, x: unknown): number {
+    switch (kind) {
+      case K_F64: {
+        let n = x as number;
+        if (isKey) {
+          if (n !== n) {
+            d.u32[arg >>> 2] = 0;
+            d.u32[(arg >>> 2) + 1] = 0x7ff8_0000;
+            d.setWordTag(arg, TAG_NUMBER);
+            return 0;
+          }
+          if (n === 0) n = 0;
+        }
+        d.f64[arg >>> 3] = n;
+        d.setWordTag(arg, TAG_NUMBER);
+        return 0;
+      }
+      case K_I64:
+        d.i64[arg >>> 3] = x as bigint;
+        d.setWordTag(arg, TAG_BIGINT);
+        return 0;
+      case K_STRING:
+      case K_JSON: {
+        const n = d.writeString(arg, at, x as string);
+        return (n + 7) & ~7;
+      }
+      default: {
+        const bytes = x as Uint8Array;
+        const n = bytesLength(bytes);
+        d.u8.set(bytes, at);
+        d.setBlob(arg, TAG_BYTES, at, n);
+        return (n + 7) & ~7;
+      }
+    }
+  }
+
+  /** The value in the Arg at `arg` as the façade expects it. */
+  function readValue(d: Domain, kind: number, arg: number): unknown {
+    switch (kind) {
+      case K_F64:
+        return d.f64[arg >>> 3];
+      case K_I64:
+        return d.i64[arg >>> 3];
+      default: {
+        const i = arg >>> 2;
+        const ptr = d.u32[i + 2]!;
+        const len = d.u32[i + 3]!;
+        const tag = d.u32[i + 4]!;
+        if (kind === K_STRING || kind === K_JSON) return d.stringAt(tag, ptr, len);
+        return Buffer.from(d.u8.subarray(ptr, ptr + len));
+      }
+    }
+  }
+
+  /** Writes key (and optionally value / old) into the I/O area of the view's domain. */
+  function prepare(r: ViewRecord, key: unknown, value?: unknown, hasValue = false, old?: unknown, hasOld = false): Domain {
+    const d = r.domain;
+    const kb = bound(r.keyKind, 'key', key);
+    const vb = hasValue ? bound(r.valueKind, 'value', value) : 0;
+    const ob = hasOld ? bound(r.valueKind, 'value', old) : 0;
+    let at = d.reserveScratch(kb + vb + ob);
+    const io = d.thread;
+    at += write(d, r.keyKind, true, io + IO_KEY, at, key);
+    if (hasValue) at += write(d, r.valueKind, false, io + IO_VALUE, at, value);
+    if (hasOld) write(d, r.valueKind, false, io + IO_OLD, at, old);
+    return d;
+  }
+
+  /** The value in io.out after a call that returned `result` (1: a value is there). */
+  function outValue(r: ViewRecord, result: number, what: string): unknown {
+    const d = r.domain;
+    d.refresh();
+    if (result < 0) throw statusError(result, what);
+    return result === 0 ? undefined : readValue(d, r.valueKind, d.thread + IO_OUT);
+  }
+
+  function get(v: SyncViewHandle, key: unknown): unknown {
+    const r = findView(v);
+    const d = prepare(r, key);
+    return outValue(r, d.x.gomap_sync_get(d.thread, r.map), 'get');
+  }
+
+  function has(v: SyncViewHandle, key: unknown): boolean {
+    const r = findView(v);
+    const d = prepare(r, key);
+    return d.x.gomap_sync_has(d.thread, r.map) !== 0;
+  }
+
+  function set(v: SyncViewHandle, key: unknown, value: unknown): boolean {
+    const r = findView(v);
+    const d = prepare(r, key, value, true);
+    const result = d.x.gomap_sync_set(d.thread, r.map);
+    d.refresh();
+    if (result < 0) throw statusError(result, 'set');
+    return result === 1;
+  }
+
+  // ---- fast calls through the façade's I/O area --------------------------------------------
+
+  /** The view the I/O area names, with its key copied into io.key. */
+  function fastView(): ViewRecord {
+    const r = findView(ioF64[CELL_HANDLE]);
+    const d = r.domain;
+    const arg = d.thread + IO_KEY;
+    if (r.keyKind === K_F64) {
+      write(d, K_F64, true, arg, 0, ioF64[CELL_KEY]);
+    } else {
+      d.i64[arg >>> 3] = ioI64[CELL_KEY]!;
+      d.setWordTag(arg, TAG_BIGINT);
+    }
+    return r;
+  }
+
+  function fastGet(): unknown {
+    const r = fastView();
+    const d = r.domain;
+    const result = d.x.gomap_sync_get(d.thread, r.map);
+    d.refresh();
+    if (result < 0) throw statusError(result, 'get');
+    ioF64[CELL_RESULT] = result;
+    if (result === 0) return undefined;
+    const out = d.thread + IO_OUT;
+    if (r.valueKind === K_F64) ioF64[CELL_VALUE] = d.f64[out >>> 3]!;
+    else if (r.valueKind === K_I64) ioI64[CELL_VALUE] = d.i64[out >>> 3]!;
+    else return readValue(d, r.valueKind, out);
+    return undefined;
+  }
+
+  function fastHas(): void {
+    const r = fastView();
+    ioF64[CELL_RESULT] = r.domain.x.gomap_sync_has(r.domain.thread, r.map);
+  }
+
+  function fastSet(value?: unknown): void {
+    const r = findView(ioF64[CELL_HANDLE]);
+    const d = r.domain;
+    const inIo = r.valueKind === K_F64 || r.valueKind === K_I64;
+    const x = inIo ? (r.valueKind === K_F64 ? ioF64[CELL_VALUE] : ioI64[CELL_VALUE]) : value;
+    const at = d.reserveScratch(bound(r.valueKind, 'value', x));
+    fastView();
+    write(d, r.valueKind, false, d.thread + IO_VALUE, at, x);
+    const result = d.x.gomap_sync_set(d.thread, r.map);
+    d.refresh();
+    if (result < 0) throw statusError(result, 'set');
+    ioF64[CELL_RESULT] = result;
+  }
+
+  // ---- iteration ---------------------------------------------------------------------------
+
+  function iterNext(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly?: boolean): unknown[] {
+    const r = findView(v);
+    if (typeof it !== 'number') throw typeError(`SyncMap iterator handle must be a number, got ${nativeTypeName(it)}`);
+    if (typeof max !== 'number') throw typeError(`SyncMap iterNext batch size must be a number, got ${nativeTypeName(max)}`);
+    const owner = iteratorOwners.get(it);
+    if (owner === undefined) return [];
+    if (owner !== r) throw typeError('SyncMap iterator handle belongs to another view');
+    const ptr = r.iterators.get(it)!;
+    const d = r.domain;
+    const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(max) || 1));
+    const only = keysOnly === true;
+    const count = d.x.gomap_sync_iter_next(d.thread, r.map, ptr, batch, only ? 1 : 0);
+    d.refresh();
+    if (count < 0) {
+      endIterator(r, it);
+      throw noMemory('iteration');
+    }
+    const flat = new Array<unknown>(only ? count : 2 * count);
+    const u32 = d.u32;
+    let at = u32[((d.thread + IO_OUT) >>> 2) + 2]!;
+    for (let i = 0; i < count; i++) {
+      at = (at + 7) & ~7;
+      const h = at >>> 2;
+      const keyTag = u32[h]!;
+      const keyLen = u32[h + 1]!;
+      const valueTag = u32[h + 2]!;
+      const valueLen = u32[h + 3]!;
+      const keyAt = at + 16;
+      flat[only ? i : 2 * i] = blobValue(d, r.keyKind, keyTag, keyAt, keyLen);
+      if (!only) flat[2 * i + 1] = blobValue(d, r.valueKind, valueTag, keyAt + keyLen, valueLen);
+      at = keyAt + keyLen + valueLen;
+    }
+    if (count < batch) endIterator(r, it);
+    return flat;
+  }
+
+  function blobValue(d: Domain, kind: number, tag: number, ptr: number, len: number): unknown {
+    switch (kind) {
+      case K_F64:
+        return new Float64Array(d.u8.slice(ptr, ptr + 8).buffer)[0];
+      case K_I64:
+        return new BigInt64Array(d.u8.slice(ptr, ptr + 8).buffer)[0];
+      case K_STRING:
+      case K_JSON:
+        return d.stringAt(tag, ptr, len);
+      default:
+        return Buffer.from(d.u8.subarray(ptr, ptr + len));
+    }
+  }
+
+  function endIterator(r: ViewRecord, it: number): boolean {
+    const ptr = r.iterators.get(it);
+    if (ptr === undefined) return false;
+    r.iterators.delete(it);
+    iteratorOwners.delete(it);
+    r.domain.x.gomap_sync_iter_end(r.map, ptr);
+    return true;
+  }
+
+  type Packed = [
+    count: number,
+    finished: boolean,
+    keys: Float64Array | BigInt64Array | Uint32Array,
+    values: Float64Array | BigInt64Array | Uint32Array | undefined,
+    keyText: string | undefined,
+    valueText: string | undefined,
+  ];
+
+  /** A column of the packed form: numbers as a typed array, strings joined with lengths. */
+  function column(kind: number, items: unknown[], count: number, stride: number, offset: number): [Float64Array | BigInt64Array | Uint32Array, string | undefined] {
+    if (kind === K_F64) {
+      const a = new Float64Array(count);
+      for (let i = 0; i < count; i++) a[i] = items[i * stride + offset] as number;
+      return [a, undefined];
+    }
+    if (kind === K_I64) {
+      const a = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) a[i] = items[i * stride + offset] as bigint;
+      return [a, undefined];
+    }
+    const lengths = new Uint32Array(count);
+    let text = '';
+    for (let i = 0; i < count; i++) {
+      const s = items[i * stride + offset] as string;
+      lengths[i] = s.length;
+      text += s;
+    }
+    return [lengths, text];
+  }
+
+  function iterNextPacked(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly: boolean): Packed {
+    const r = findView(v);
+    if (r.keyKind === K_BYTES || (!keysOnly && (r.valueKind === K_BYTES || r.valueKind === 5))) {
+      throw typeError('SyncMap packed iteration needs f64 / i64 / string keys and f64 / i64 / string / json values');
+    }
+    const batch = Math.max(1, Math.min(MAX_BATCH, Math.floor(max) || 1));
+    const flat = iterNext(v, it, batch, keysOnly);
+    const stride = keysOnly ? 1 : 2;
+    const count = flat.length / stride;
+    const [keys, keyText] = column(r.keyKind, flat, count, stride, 0);
+    let values: Float64Array | BigInt64Array | Uint32Array | undefined;
+    let valueText: string | undefined;
+    if (!keysOnly) [values, valueText] = column(r.valueKind, flat, count, stride, 1);
+    return [count, count < batch, keys, values, keyText, valueText];
+  }
+
+  // ---- the binding -----------------------------------------------------------------------------
+
+  function kindCode<T extends string>(codes: Record<T, number>, kind: unknown, what: string): number {
+    if (typeof kind === 'string' && Object.prototype.hasOwnProperty.call(codes, kind)) return codes[kind as T];
+    throw typeError(`SyncMap ${what} kind must be one of ${Object.keys(codes).map((k) => `'${k}'`).join(', ')}`);
+  }
+
+  const binding: SyncBinding & { syncMemory(v: SyncViewHandle): unknown } = {
+    syncCreate(key, value, hint, seed) {
+      const kk = kindCode(KEY_CODES, key, 'key');
+      const vk = kindCode(VALUE_CODES, value, 'value');
+      if (typeof hint !== 'number') throw typeError(`SyncMap hint must be a number, got ${nativeTypeName(hint)}`);
+      if (!(hint >= 0 && hint <= Number.MAX_SAFE_INTEGER) || Math.floor(hint) !== hint) {
+        throw rangeError('SyncMap hint must be an integer from 0 to 2^53 - 1');
+      }
+      let s: bigint;
+      if (seed === undefined) {
+        const w = webcrypto.getRandomValues(new Uint32Array(2));
+        s = (BigInt(w[1]!) << 32n) | BigInt(w[0]!);
+      } else {
+        if (typeof seed !== 'bigint') throw typeError(`SyncMap seed must be a bigint, got ${nativeTypeName(seed)}`);
+        s = BigInt.asUintN(64, seed);
+      }
+      const d = homeDomain();
+      hookExit();
+      const id = d.x.gomap_sync_create(kk, vk, hint, Number(s & 0xffff_ffffn), Number(s >> 32n));
+      d.refresh();
+      if (id < 0) throw statusError(id, 'hint');
+      const map = d.x.gomap_sync_attach(d.thread, id, kk, vk);
+      d.x.gomap_sync_detach(id); // the view addView makes holds the creation's reference
+      return [addView(d, id, map, kk, vk), id];
+    },
+
+    syncAttach(id, key, value, memory?: unknown) {
+      if (typeof id !== 'number') throw typeError(`SyncMap handle id must be a number, got ${nativeTypeName(id)}`);
+      const kk = kindCode(KEY_CODES, key, 'key');
+      const vk = kindCode(VALUE_CODES, value, 'value');
+      let d: Domain | null;
+      if (memory === undefined) {
+        d = home;
+      } else {
+        if (!isSharedMemory(memory)) {
+          throw typeError(`SyncMap.attach: the handle's 'memory' must be the shared WebAssembly.Memory of a SyncMap handle, got ${nativeTypeName(memory)}`);
+        }
+        d = domainOf(memory);
+      }
+      hookExit();
+      const map = d === null ? 0 : d.x.gomap_sync_attach(d.thread, id, kk, vk);
+      if (map === 0 || d === null) {
+        const e = closedError();
+        e.message =
+          'SyncMap handle names no live map: every view of that map was closed before this attach ' +
+          '(keep a view open until the other threads have attached), or the handle is forged';
+        throw e;
+      }
+      if (map === 1) {
+        const actual = d.f64[(d.thread + IO_AUX) >>> 3]!;
+        throw typeError(
+          `SyncMap handle says key kind '${key}' and value kind '${value}', but the map has key kind '${KIND_NAMES[Math.floor(actual / 16)]}' and value kind '${KIND_NAMES[actual % 16]}'`,
+        );
+      }
+      return addView(d, id, map, kk, vk);
+    },
+
+    syncMemory(v) {
+      return findView(v).domain.memory;
+    },
+
+    syncClose(v) {
+      if (typeof v !== 'number') return false;
+      const r = slots[v >>> 0];
+      if (r === undefined || r.handle !== v) return false;
+      closeView(r);
+      return true;
+    },
+
+    syncGet: get,
+    syncHas: has,
+    syncSet: set,
+
+    syncDelete(v, key) {
+      const r = findView(v);
+      const d = prepare(r, key);
+      return d.x.gomap_sync_delete(d.thread, r.map, 0) === 1;
+    },
+
+    syncGetMany(v, keys) {
+      findView(v);
+      if (!Array.isArray(keys)) throw typeError(`SyncMap getMany keys must be an array, got ${nativeTypeName(keys)}`);
+      const r = findView(v);
+      for (const k of keys) bound(r.keyKind, 'key', k);
+      return keys.map((k) => get(v, k));
+    },
+
+    syncSetMany(v, keys, values) {
+      const r = findView(v);
+      if (!Array.isArray(keys) || !Array.isArray(values)) throw typeError('SyncMap setMany needs arrays of keys and values');
+      const n = keys.length;
+      if (values.length !== n) throw typeError(`SyncMap setMany needs as many values as keys (${n} keys, ${values.length} values)`);
+      let bytes = 2 * n * ARG_BYTES;
+      for (let i = 0; i < n; i++) bytes += bound(r.keyKind, 'key', keys[i]) + bound(r.valueKind, 'value', values[i]);
+      const d = r.domain;
+      const base = d.reserveScratch(bytes);
+      const keyArgs = base;
+      const valueArgs = base + n * ARG_BYTES;
+      let at = base + 2 * n * ARG_BYTES;
+      for (let i = 0; i < n; i++) {
+        at += write(d, r.keyKind, true, keyArgs + i * ARG_BYTES, at, keys[i]);
+        at += write(d, r.valueKind, false, valueArgs + i * ARG_BYTES, at, values[i]);
+      }
+      const result = d.x.gomap_sync_set_many(d.thread, r.map, n, keyArgs, valueArgs);
+      d.refresh();
+      if (result < 0) throw statusError(result, 'setMany');
+      return result;
+    },
+
+    syncLoadOrStore(v, key, value) {
+      const r = findView(v);
+      const d = prepare(r, key, value, true);
+      return outValue(r, d.x.gomap_sync_load_or_store(d.thread, r.map), 'loadOrStore');
+    },
+
+    syncLoadAndDelete(v, key) {
+      const r = findView(v);
+      const d = prepare(r, key);
+      return outValue(r, d.x.gomap_sync_delete(d.thread, r.map, 1), 'loadAndDelete');
+    },
+
+    syncSwap(v, key, value) {
+      const r = findView(v);
+      const d = prepare(r, key, value, true);
+      return outValue(r, d.x.gomap_sync_swap(d.thread, r.map), 'swap');
+    },
+
+    syncCompareAndSwap(v, key, old, value) {
+      const r = findView(v);
+      const d = prepare(r, key, value, true, old, true);
+      const result = d.x.gomap_sync_compare_and_swap(d.thread, r.map);
+      d.refresh();
+      if (result < 0) throw statusError(result, 'compareAndSwap');
+      return result === 1;
+    },
+
+    syncCompareAndDelete(v, key, old) {
+      const r = findView(v);
+      const d = prepare(r, key, undefined, false, old, true);
+      return d.x.gomap_sync_compare_and_delete(d.thread, r.map) === 1;
+    },
+
+    syncClear(v) {
+      const r = findView(v);
+      r.domain.x.gomap_sync_clear(r.domain.thread, r.map);
+    },
+
+    syncSize(v) {
+      const r = findView(v);
+      return r.domain.x.gomap_sync_size(r.map);
+    },
+
+    syncStats(v): MapStats {
+      const r = findView(v);
+      const d = r.domain;
+      d.x.gomap_sync_stats(d.thread, r.map);
+      d.refresh();
+      const s = (d.thread + IO_STATS) >>> 3;
+      const f = d.f64;
+      return {
+        count: f[s]!,
+        B: f[s + 1]!,
+        buckets: f[s + 2]!,
+        overflowBuckets: f[s + 3]!,
+        loadFactor: f[s + 4]!,
+        growing: f[s + 5] !== 0,
+        oldBuckets: f[s + 6]!,
+        evacuated: f[s + 7]!,
+        grows: f[s + 8]!,
+        sameSizeGrows: f[s + 9]!,
+        shrinks: f[s + 10]!,
+        bytes: f[s + 11]!,
+      };
+    },
+
+    syncIterStart(v) {
+      const r = findView(v);
+      const ptr = r.domain.x.gomap_sync_iter_start(r.domain.thread, r.map);
+      r.domain.refresh();
+      if (ptr === 0) throw noMemory('iterator');
+      const it = nextIterator++;
+      r.iterators.set(it, ptr);
+      iteratorOwners.set(it, r);
+      return it;
+    },
+
+    syncIterNext: iterNext,
+    syncIterNextPacked: iterNextPacked,
+
+    syncIterEnd(v, it) {
+      if (typeof v !== 'number') return false;
+      const r = slots[v >>> 0];
+      if (r === undefined || r.handle !== v || typeof it !== 'number') return false;
+      return endIterator(r, it);
+    },
+
+    syncFastGet: fastGet,
+    syncFastHas: fastHas,
+    syncFastSet: fastSet,
+    io: ioBuffer,
+
+    syncLiveHandles() {
+      // Maps and retired objects of every shared memory this thread knows.
+      let maps = 0;
+      let retired = 0;
+      for (const d of domains.values()) {
+        maps += d.x.gomap_sync_live_maps();
+        retired += d.x.gomap_sync_pending();
+      }
+      return { views: liveViews, iterators: iteratorOwners.size, maps, retired };
+    },
+  };
+
+  if (process.env.GOMAP_TESTING === '1') {
+    binding.syncTestingFailNthAllocation = (n: number): void => {
+      homeDomain().x.gomap_sync_fail_nth_allocation(n);
+    };
+    binding.syncTestingCollect = (): number => {
+      const d = homeDomain();
+      return d.x.gomap_sync_collect(d.thread);
+    };
+  }
+  return binding;
+}

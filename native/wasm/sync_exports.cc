@@ -1,0 +1,479 @@
+// The C ABI of wasm/gomap-threads.wasm: SyncMap (core/concurrent_map.h) for every thread
+// that instantiates the module over one shared WebAssembly.Memory (lib/wasm/sync-binding.ts).
+//
+// Threads. Each JS thread (main thread or worker) instantiates the module once per shared
+// memory. Instances share linear memory, so everything static here (the map registry,
+// EBR's epoch and records, the heap) is one per memory; each instance has its own
+// globals, __stack_pointer included. An instance starts on the module's static stack,
+// which all instances share, so before anything else a thread takes the boot lock (a
+// word JS locks with Atomics), asks gomap_sync_stack for a stack of its own, points its
+// __stack_pointer (exported) at it and unlocks; only gomap_sync_stack ever runs on the
+// static stack. Then gomap_sync_thread_start gives it a Thread: its I/O area, its
+// buffers and its EBR record (per-thread state passed explicitly: no thread_local).
+//
+// The I/O area (struct SyncIo, at the Thread's address):
+//   key, value, old   Args in (abi.h): the key; the value to store; the expected value of
+//                     compareAndSwap / compareAndDelete
+//   out               Arg out: a value read; its bytes are copied into the thread's out
+//                     buffer while the epoch is pinned (a view of map memory would not
+//                     outlive the call: another thread may free the entry at once after)
+//   stats             MapStats as 12 doubles; aux: the kinds of the map an attach refused
+// An Arg of 8 bytes with ptr 0 carries its bytes in `word` (f64 / i64 keys and values).
+//
+// Maps are named by ids from a registry (generation * 2^20 + slot + 1, below 2^53): any
+// thread attaches by id; a stale or forged id never reaches a live map of another
+// generation. A view count per slot says when the registry's reference is dropped; the
+// core map itself is freed when its last reference (views' and iterators') goes.
+//
+// JS checks every argument (kinds, lengths, handles) before it calls: these functions
+// trust their arguments and hold no map logic. Allocation failure is a negative result
+// or a null address, never a trap.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "abi.h"
+#include "core/alloc.h"
+#include "core/concurrent_map.h"
+#include "core/epoch.h"
+#include "core/lock.h"
+
+#define GOMAP_EXPORT(name) extern "C" __attribute__((export_name(#name), visibility("default")))
+
+namespace gomap::wasm {
+namespace {
+
+struct SyncIo {
+  Arg key;
+  Arg value;
+  Arg old;
+  Arg out;
+  double stats[kStatsCount];
+  double aux;
+};
+static_assert(offsetof(SyncIo, out) == 72 && offsetof(SyncIo, stats) == 96 && offsetof(SyncIo, aux) == 192,
+              "lib/wasm/sync-binding.ts mirrors this layout");
+
+struct Thread {
+  SyncIo io;  // first: the Thread's address is the I/O area's
+  ebr::ThreadRecord* rec;
+  uint8_t* scratch;
+  uint32_t scratchCapacity;
+  uint8_t* out;
+  uint32_t outCapacity;
+  uint32_t outLength;
+};
+
+// ---- the registry of live maps --------------------------------------------------------------
+
+constexpr uint32_t kSlotBits = 20;
+constexpr uint32_t kMaxSlots = uint32_t{1} << kSlotBits;
+constexpr double kSlotSpan = static_cast<double>(kMaxSlots);
+constexpr uint32_t kMaxGeneration = uint32_t{1} << 30;
+
+struct MapSlot {
+  ConcurrentMap* map;
+  uint32_t generation;
+  uint32_t views;
+  int32_t keyKind;
+  int32_t valueKind;
+};
+
+Mutex g_registryLock;
+MapSlot* g_slots = nullptr;
+uint32_t g_slotCount = 0;
+uint32_t g_slotCapacity = 0;
+uint32_t g_liveMaps = 0;
+// Locked by JS (Atomics on this word) while a thread runs on the static stack.
+alignas(8) int32_t g_bootLock = 0;
+
+double idOf(uint32_t slot, uint32_t generation) { return static_cast<double>(generation) * kSlotSpan + slot + 1; }
+
+// The slot `id` names if it is live with that generation, else nullptr. Lock held.
+MapSlot* slotOf(double id) {
+  if (!(id >= 1 && id < kSlotSpan * kMaxGeneration)) return nullptr;
+  const auto generation = static_cast<uint32_t>(id / kSlotSpan);
+  const double rest = id - static_cast<double>(generation) * kSlotSpan;
+  if (rest < 1 || rest != static_cast<double>(static_cast<uint32_t>(rest))) return nullptr;
+  const uint32_t slot = static_cast<uint32_t>(rest) - 1;
+  if (slot >= g_slotCount) return nullptr;
+  MapSlot* s = &g_slots[slot];
+  if (s->map == nullptr || s->generation != generation || s->views == 0) return nullptr;
+  return s;
+}
+
+// A free slot (growing the table), or nullptr. Lock held.
+MapSlot* freeSlot() {
+  for (uint32_t i = 0; i < g_slotCount; ++i) {
+    if (g_slots[i].map == nullptr) return &g_slots[i];
+  }
+  if (g_slotCount == kMaxSlots) return nullptr;
+  if (g_slotCount == g_slotCapacity) {
+    const uint32_t more = g_slotCapacity == 0 ? 64 : g_slotCapacity * 2;
+    auto* grown = static_cast<MapSlot*>(std::realloc(g_slots, sizeof(MapSlot) * more));
+    if (grown == nullptr) return nullptr;
+    g_slots = grown;
+    g_slotCapacity = more;
+  }
+  MapSlot* s = &g_slots[g_slotCount++];
+  *s = MapSlot{nullptr, 0, 0, 0, 0};
+  return s;
+}
+
+// ---- values in and out ----------------------------------------------------------------------
+
+Blob blobOf(const Arg& a) {
+  if (a.ptr == 0 && a.len == 8) return Blob{static_cast<uint8_t>(a.tag), reinterpret_cast<const uint8_t*>(&a.word), 8};
+  return Blob{static_cast<uint8_t>(a.tag), reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(a.ptr)), a.len};
+}
+
+// Room for `bytes` more bytes at the end of the out buffer (contents kept), or false.
+bool reserveOut(Thread* t, uint32_t bytes) {
+  const uint64_t need = uint64_t{t->outLength} + bytes;
+  if (need <= t->outCapacity) return true;
+  if (need > 0xffff0000u) return false;
+  uint64_t capacity = t->outCapacity == 0 ? 4096 : t->outCapacity;
+  while (capacity < need) capacity *= 2;
+  if (capacity > 0xffff0000u) capacity = 0xffff0000u;
+  auto* grown = static_cast<uint8_t*>(std::realloc(t->out, static_cast<size_t>(capacity)));
+  if (grown == nullptr) return false;
+  t->out = grown;
+  t->outCapacity = static_cast<uint32_t>(capacity);
+  return true;
+}
+
+// Copies b into the out buffer (8-aligned) and describes it in *a; false: no memory.
+bool copyOut(Thread* t, Arg* a, const Blob& b) {
+  const uint32_t at = (t->outLength + 7) & ~7u;
+  t->outLength = at;
+  if (!reserveOut(t, b.len)) return false;
+  if (b.len != 0) std::memcpy(t->out + at, b.data, b.len);
+  t->outLength = at + b.len;
+  a->word = 0;
+  if (b.len <= 8 && b.len != 0) std::memcpy(&a->word, b.data, b.len);
+  a->ptr = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(t->out + at));
+  a->len = b.len;
+  a->tag = b.tag;
+  return true;
+}
+
+int32_t resultOf(Status s) {
+  return s == Status::kOk ? 0 : s == Status::kTooLarge ? kResultTooLarge : kResultNoMemory;
+}
+
+Thread* threadAt(uint32_t address) { return reinterpret_cast<Thread*>(static_cast<uintptr_t>(address)); }
+ConcurrentMap* mapAt(uint32_t address) { return reinterpret_cast<ConcurrentMap*>(static_cast<uintptr_t>(address)); }
+ConcurrentMap::Iterator* iterAt(uint32_t address) {
+  return reinterpret_cast<ConcurrentMap::Iterator*>(static_cast<uintptr_t>(address));
+}
+uint32_t addressOf(const void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); }
+
+}  // namespace
+}  // namespace gomap::wasm
+
+using gomap::Blob;
+using gomap::ConcurrentMap;
+using gomap::LockGuard;
+using gomap::MapOptions;
+using gomap::MapStats;
+using gomap::Mutex;
+using gomap::Status;
+using namespace gomap::wasm;
+
+// ---- threads ------------------------------------------------------------------------------------
+
+// The address of the boot lock word (see the header comment).
+GOMAP_EXPORT(gomap_sync_boot_lock) uint32_t gomap_sync_boot_lock() { return addressOf(&g_bootLock); }
+
+// A stack of `bytes` bytes for the calling thread: the address of its top (stacks grow
+// down), or 0 when memory runs out. Runs on the static stack, under the boot lock.
+GOMAP_EXPORT(gomap_sync_stack) uint32_t gomap_sync_stack(uint32_t bytes) {
+  void* base = std::malloc(bytes);
+  return base == nullptr ? 0 : addressOf(base) + bytes;
+}
+
+// The calling thread's state (its I/O area first), or 0 when memory runs out.
+GOMAP_EXPORT(gomap_sync_thread_start) uint32_t gomap_sync_thread_start() {
+  auto* t = static_cast<Thread*>(std::calloc(1, sizeof(Thread)));
+  if (t == nullptr) return 0;
+  t->rec = gomap::ebr::registerThread();
+  if (t->rec == nullptr) {
+    std::free(t);
+    return 0;
+  }
+  return addressOf(t);
+}
+
+// Ends a thread's state: its EBR record is released (its retired objects go to the shared
+// list), its buffers freed. Not its stack: the caller may still be running on it.
+GOMAP_EXPORT(gomap_sync_thread_end) void gomap_sync_thread_end(uint32_t thread) {
+  Thread* t = threadAt(thread);
+  gomap::ebr::unregisterThread(t->rec);
+  std::free(t->scratch);
+  std::free(t->out);
+  std::free(t);
+}
+
+// A scratch buffer of at least `bytes` bytes (8-aligned), or 0 (the old one is kept then).
+GOMAP_EXPORT(gomap_sync_scratch) uint32_t gomap_sync_scratch(uint32_t thread, uint32_t bytes) {
+  Thread* t = threadAt(thread);
+  if (bytes < 4096) bytes = 4096;
+  if (bytes > t->scratchCapacity) {
+    void* fresh = std::malloc(bytes);
+    if (fresh == nullptr) return 0;
+    std::free(t->scratch);
+    t->scratch = static_cast<uint8_t*>(fresh);
+    t->scratchCapacity = bytes;
+  }
+  return addressOf(t->scratch);
+}
+
+// ---- maps -----------------------------------------------------------------------------------------
+
+// A new map with one view: its id (> 0), or kResultNoMemory / kResultTooLarge (hint).
+// Kinds are the façade's codes (lib/wasm/sync-binding.ts); stored for attach's check.
+GOMAP_EXPORT(gomap_sync_create)
+double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
+  MapOptions options;
+  options.hint = static_cast<uint64_t>(hint);
+  options.seed = (static_cast<uint64_t>(seedHi) << 32) | seedLo;
+  options.fixedSeed = true;
+  ConcurrentMap* map = nullptr;
+  Status s = ConcurrentMap::create(options, &map);
+  if (s != Status::kOk) return resultOf(s);
+  LockGuard<Mutex> lock(g_registryLock);
+  MapSlot* slot = freeSlot();
+  if (slot == nullptr) {
+    map->release();
+    return kResultNoMemory;
+  }
+  slot->generation = slot->generation + 1 >= kMaxGeneration ? 1 : slot->generation + 1;
+  slot->map = map;
+  slot->views = 1;
+  slot->keyKind = keyKind;
+  slot->valueKind = valueKind;
+  ++g_liveMaps;
+  return idOf(static_cast<uint32_t>(slot - g_slots), slot->generation);
+}
+
+// The map's address for a new view (0: no live map has that id; 1: it has other kinds,
+// which go to io.aux of `thread` as keyKind * 16 + valueKind).
+GOMAP_EXPORT(gomap_sync_attach)
+uint32_t gomap_sync_attach(uint32_t thread, double id, int32_t keyKind, int32_t valueKind) {
+  LockGuard<Mutex> lock(g_registryLock);
+  MapSlot* slot = slotOf(id);
+  if (slot == nullptr) return 0;
+  if (slot->keyKind != keyKind || slot->valueKind != valueKind) {
+    threadAt(thread)->io.aux = slot->keyKind * 16 + slot->valueKind;
+    return 1;
+  }
+  ++slot->views;
+  return addressOf(slot->map);
+}
+
+// Ends a view of map `id`; the last one frees the map (once its iterators are gone too).
+GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(double id) {
+  ConcurrentMap* last = nullptr;
+  {
+    LockGuard<Mutex> lock(g_registryLock);
+    MapSlot* slot = slotOf(id);
+    if (slot == nullptr) return;
+    if (--slot->views == 0) {
+      last = slot->map;
+      slot->map = nullptr;
+      --g_liveMaps;
+    }
+  }
+  if (last != nullptr) last->release();
+}
+
+GOMAP_EXPORT(gomap_sync_live_maps) uint32_t gomap_sync_live_maps() {
+  LockGuard<Mutex> lock(g_registryLock);
+  return g_liveMaps;
+}
+
+// ---- reads -----------------------------------------------------------------------------------------
+
+// 1 found (value to io.out), 0 absent, kResultNoMemory (no room to copy the value).
+GOMAP_EXPORT(gomap_sync_get) int32_t gomap_sync_get(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  t->outLength = 0;
+  bool copied = true;
+  const bool found = mapAt(map)->load(*t->rec, blobOf(t->io.key), [&](Blob v) { copied = copyOut(t, &t->io.out, v); });
+  if (!found) return 0;
+  return copied ? 1 : kResultNoMemory;
+}
+
+GOMAP_EXPORT(gomap_sync_has) int32_t gomap_sync_has(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  return mapAt(map)->contains(*t->rec, blobOf(t->io.key)) ? 1 : 0;
+}
+
+GOMAP_EXPORT(gomap_sync_size) double gomap_sync_size(uint32_t map) { return static_cast<double>(mapAt(map)->size()); }
+
+// ---- writes ----------------------------------------------------------------------------------------
+
+// 1 inserted, 0 overwritten, or a negative result (map unchanged).
+GOMAP_EXPORT(gomap_sync_set) int32_t gomap_sync_set(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  bool inserted = false;
+  Status s = mapAt(map)->store(*t->rec, blobOf(t->io.key), blobOf(t->io.value), &inserted);
+  return s != Status::kOk ? resultOf(s) : inserted ? 1 : 0;
+}
+
+// 1 removed (value to io.out), 0 absent. `withValue` 0: the value is not copied.
+GOMAP_EXPORT(gomap_sync_delete) int32_t gomap_sync_delete(uint32_t thread, uint32_t map, int32_t withValue) {
+  Thread* t = threadAt(thread);
+  t->outLength = 0;
+  if (withValue == 0) return mapAt(map)->erase(*t->rec, blobOf(t->io.key)) ? 1 : 0;
+  bool copied = true;
+  const bool removed =
+      mapAt(map)->loadAndDelete(*t->rec, blobOf(t->io.key), [&](Blob v) { copied = copyOut(t, &t->io.out, v); });
+  if (!removed) return 0;
+  return copied ? 1 : kResultNoMemory;  // removed, but the value could not be copied out
+}
+
+// 1 loaded (the present value to io.out, nothing stored), 0 stored, or a negative result.
+GOMAP_EXPORT(gomap_sync_load_or_store) int32_t gomap_sync_load_or_store(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  t->outLength = 0;
+  bool loaded = false, copied = true;
+  Status s = mapAt(map)->loadOrStore(*t->rec, blobOf(t->io.key), blobOf(t->io.value),
+                                     [&](Blob v) { copied = copyOut(t, &t->io.out, v); }, &loaded);
+  if (s != Status::kOk) return resultOf(s);
+  if (!loaded) return 0;
+  return copied ? 1 : kResultNoMemory;
+}
+
+// Stores io.value: 1 with the previous value in io.out, 0 when the key was absent.
+GOMAP_EXPORT(gomap_sync_swap) int32_t gomap_sync_swap(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  t->outLength = 0;
+  bool loaded = false, copied = true;
+  Status s = mapAt(map)->swap(*t->rec, blobOf(t->io.key), blobOf(t->io.value),
+                              [&](Blob v) { copied = copyOut(t, &t->io.out, v); }, &loaded);
+  if (s != Status::kOk) return resultOf(s);
+  if (!loaded) return 0;
+  return copied ? 1 : kResultNoMemory;
+}
+
+// 1 swapped (io.old matched), 0 not, or a negative result.
+GOMAP_EXPORT(gomap_sync_compare_and_swap) int32_t gomap_sync_compare_and_swap(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  bool swapped = false;
+  Status s = mapAt(map)->compareAndSwap(*t->rec, blobOf(t->io.key), blobOf(t->io.old), blobOf(t->io.value), &swapped);
+  return s != Status::kOk ? resultOf(s) : swapped ? 1 : 0;
+}
+
+GOMAP_EXPORT(gomap_sync_compare_and_delete) int32_t gomap_sync_compare_and_delete(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  return mapAt(map)->compareAndDelete(*t->rec, blobOf(t->io.key), blobOf(t->io.old)) ? 1 : 0;
+}
+
+// n pairs (Args at `keys` and `values`), all or none: the number of keys inserted, or a
+// negative result (nothing stored).
+GOMAP_EXPORT(gomap_sync_set_many)
+int32_t gomap_sync_set_many(uint32_t thread, uint32_t map, uint32_t n, uint32_t keys, uint32_t values) {
+  Thread* t = threadAt(thread);
+  auto* blobs = static_cast<Blob*>(std::malloc(sizeof(Blob) * 2 * (n == 0 ? 1 : n)));
+  if (blobs == nullptr) return kResultNoMemory;
+  const auto* keyArgs = reinterpret_cast<const Arg*>(static_cast<uintptr_t>(keys));
+  const auto* valueArgs = reinterpret_cast<const Arg*>(static_cast<uintptr_t>(values));
+  for (uint32_t i = 0; i < n; ++i) {
+    blobs[i] = blobOf(keyArgs[i]);
+    blobs[n + i] = blobOf(valueArgs[i]);
+  }
+  uint64_t inserted = 0;
+  Status s = mapAt(map)->storeMany(*t->rec, blobs, blobs + n, n, &inserted);
+  std::free(blobs);
+  return s != Status::kOk ? resultOf(s) : static_cast<int32_t>(inserted);
+}
+
+GOMAP_EXPORT(gomap_sync_clear) void gomap_sync_clear(uint32_t thread, uint32_t map) {
+  mapAt(map)->clear(*threadAt(thread)->rec);
+}
+
+// The map's MapStats into io.stats, in API.md's order.
+GOMAP_EXPORT(gomap_sync_stats) void gomap_sync_stats(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
+  const MapStats s = mapAt(map)->stats(*t->rec);
+  double* out = t->io.stats;
+  out[0] = static_cast<double>(s.count);
+  out[1] = s.B;
+  out[2] = static_cast<double>(s.buckets);
+  out[3] = static_cast<double>(s.overflowBuckets);
+  out[4] = s.loadFactor;
+  out[5] = s.growing ? 1 : 0;
+  out[6] = static_cast<double>(s.oldBuckets);
+  out[7] = static_cast<double>(s.evacuated);
+  out[8] = static_cast<double>(s.grows);
+  out[9] = static_cast<double>(s.sameSizeGrows);
+  out[10] = static_cast<double>(s.shrinks);
+  out[11] = static_cast<double>(s.bytes);
+}
+
+// ---- iteration -------------------------------------------------------------------------------------
+
+// A new iterator (it holds a reference to the map), or 0 when memory runs out.
+GOMAP_EXPORT(gomap_sync_iter_start) uint32_t gomap_sync_iter_start(uint32_t thread, uint32_t map) {
+  ConcurrentMap::Iterator* it = nullptr;
+  if (mapAt(map)->iterStart(*threadAt(thread)->rec, &it) != Status::kOk) return 0;
+  return addressOf(it);
+}
+
+// At least `max` entries (whole hash classes) while any remain, copied into the out buffer
+// as records [keyTag u32, keyLen u32, valueTag u32, valueLen u32, key bytes, value bytes]
+// (each record 8-aligned; value fields 0 when keysOnly); io.out.ptr / io.out.len: the
+// records' address and length. Returns the number of records: fewer than `max` means the
+// iteration is finished (ConcurrentMap::iterNext). kResultNoMemory when a record cannot
+// be copied: the entries of that step are lost to this iterator, so JS ends it.
+GOMAP_EXPORT(gomap_sync_iter_next)
+int32_t gomap_sync_iter_next(uint32_t thread, uint32_t map, uint32_t iter, uint32_t max, int32_t keysOnly) {
+  Thread* t = threadAt(thread);
+  ConcurrentMap::Iterator* it = iterAt(iter);
+  t->outLength = 0;
+  bool ok = true;
+  int32_t count = 0;
+  mapAt(map)->iterNext(*t->rec, it, max, [&](Blob k, Blob v) {
+    if (!ok) return;
+    const uint32_t at = (t->outLength + 7) & ~7u;
+    const uint32_t valueLen = keysOnly != 0 ? 0 : v.len;
+    const uint64_t size = uint64_t{16} + k.len + valueLen;
+    t->outLength = at;
+    if (size > 0xffff0000u || !reserveOut(t, static_cast<uint32_t>(size))) {
+      ok = false;
+      return;
+    }
+    uint32_t head[4] = {k.tag, k.len, keysOnly != 0 ? 0u : v.tag, valueLen};
+    std::memcpy(t->out + at, head, sizeof head);
+    if (k.len != 0) std::memcpy(t->out + at + 16, k.data, k.len);
+    if (valueLen != 0) std::memcpy(t->out + at + 16 + k.len, v.data, valueLen);
+    t->outLength = at + static_cast<uint32_t>(size);
+    ++count;
+  });
+  t->io.out.ptr = addressOf(t->out);
+  t->io.out.len = t->outLength;
+  return ok ? count : kResultNoMemory;
+}
+
+// Frees an iterator of `map` (and its reference to the map: maybe the last one).
+GOMAP_EXPORT(gomap_sync_iter_end) void gomap_sync_iter_end(uint32_t map, uint32_t iter) { mapAt(map)->iterEnd(iterAt(iter)); }
+
+// ---- test hooks -------------------------------------------------------------------------------------
+
+// core/alloc.h: the allocation n calls from now fails (in every thread); 0 disarms it.
+GOMAP_EXPORT(gomap_sync_fail_nth_allocation) void gomap_sync_fail_nth_allocation(double n) {
+  gomap::failNthAllocation(static_cast<uint64_t>(n));
+}
+
+// Runs the thread's reclamation a few times; returns the objects still retired (all threads).
+GOMAP_EXPORT(gomap_sync_collect) double gomap_sync_collect(uint32_t thread) {
+  Thread* t = threadAt(thread);
+  for (int i = 0; i < 8; ++i) gomap::ebr::collect(*t->rec);
+  return static_cast<double>(gomap::ebr::pendingObjects());
+}
+
+GOMAP_EXPORT(gomap_sync_pending) double gomap_sync_pending() {
+  return static_cast<double>(gomap::ebr::pendingObjects());
+}
