@@ -28,6 +28,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The exports lib/wasm/heap.ts declares (WasmExports). */
 const EXPECTED_EXPORTS = [
   'memory',
+  '_initialize',
   'gomap_io',
   'gomap_scratch',
   'gomap_create',

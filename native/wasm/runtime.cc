@@ -31,5 +31,9 @@ extern "C" void __cxa_pure_virtual() { __builtin_trap(); }
 // it, which runs the static constructors. Defining it also tells lld not to wrap every
 // export in a "command" shim that calls the constructors before and the destructors after
 // each call (two extra calls on every get).
+// (Not in the threads build, wasm/gomap-threads.wasm: its instances share one memory, so
+// constructors of its globals must not run once per instance; it has none.)
+#if !defined(__wasm_atomics__)
 extern "C" void __wasm_call_ctors(void);
 extern "C" __attribute__((export_name("_initialize"))) void _initialize(void) { __wasm_call_ctors(); }
+#endif
