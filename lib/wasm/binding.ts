@@ -42,6 +42,7 @@ import {
   K_I64,
   K_STRING,
   KIND_NAMES,
+  TAG_LATIN1,
   nativeTypeName,
   noMemory,
   statusError,
@@ -342,6 +343,38 @@ export function createWasmBinding(file: string): NativeBinding {
     return { keys, values, found };
   }
 
+  /**
+   * {@link layOut} for packed string keys that are all ASCII (so each key is its own
+   * Latin-1 blob): the packed string is copied into linear memory in one write, and each
+   * key's Arg points at its slice of it.
+   */
+  function layOutAscii(
+    rec: MapRecord,
+    ascii: { text: string; lengths: Uint32Array },
+    valueAt: ((i: number) => unknown) | undefined,
+  ): { keys: number; values: number; found: number } {
+    const { text, lengths } = ascii;
+    const n = lengths.length;
+    let valueBound = 0;
+    if (valueAt !== undefined) for (let i = 0; i < n; i++) valueBound += blobBound(rec.valueKind, valueAt(i));
+    const head = n * 2 * ARG_BYTES + align8(n);
+    const base = heap.reserveScratch(head + align8(text.length) + valueBound);
+    const keys = base;
+    const values = base + n * ARG_BYTES;
+    const found = values + n * ARG_BYTES;
+    const textAt = base + head;
+    heap.buf.write(text, textAt, text.length, 'latin1');
+    for (let i = 0, at = textAt; i < n; i++) {
+      heap.setBlob(keys + i * ARG_BYTES, TAG_LATIN1, at, lengths[i]!);
+      at += lengths[i]!;
+    }
+    if (valueAt !== undefined) {
+      let at = textAt + align8(text.length);
+      for (let i = 0; i < n; i++) at += align8(writeValue(rec, values + i * ARG_BYTES, at, valueAt(i)));
+    }
+    return { keys, values, found };
+  }
+
   /** Values of a getMany (undefined for misses); found flags to `foundOut` if given. */
   function lookUpMany(rec: MapRecord, n: number, layout: { keys: number; values: number; found: number }): void {
     try {
@@ -422,12 +455,16 @@ export function createWasmBinding(file: string): NativeBinding {
 
   // ---- packed batches -----------------------------------------------------------------------
 
-  /** Packed keys as an accessor, checked against the map's key kind as the addon does. */
+  /**
+   * Packed keys as an accessor, checked against the map's key kind as the addon does.
+   * `ascii`: the packed string when every character is ASCII: then {@link layOutAscii}
+   * writes all keys with one copy, and no key is cut out of the string.
+   */
   function packedKeys(
     rec: MapRecord,
     keys: Float64Array | BigInt64Array | string,
     lengths: Uint32Array | undefined,
-  ): { n: number; keyAt: (i: number) => unknown } {
+  ): { n: number; keyAt: (i: number) => unknown; ascii?: { text: string; lengths: Uint32Array } } {
     if (ArrayBuffer.isView(keys)) {
       if (!(keys instanceof Float64Array) && !(keys instanceof BigInt64Array)) {
         throw typeError(`GoMap packed keys must be a Float64Array or a BigInt64Array, got ${nativeTypeName(keys)}`);
@@ -442,6 +479,12 @@ export function createWasmBinding(file: string): NativeBinding {
     for (let i = 0; i < lengths.length; i++) total += lengths[i]!;
     if (total !== keys.length) throw typeError('GoMap packed string keys: the lengths do not add up to the string');
     if (rec.keyKind !== K_STRING) throw typeError('GoMap internal error: packed keys of the wrong form');
+    if (Buffer.byteLength(keys, 'utf8') === keys.length) {
+      const unused = (): never => {
+        throw new Error('GoMap internal error: ASCII packed keys are laid out whole');
+      };
+      return { n: lengths.length, keyAt: unused, ascii: { text: keys, lengths } };
+    }
     const pieces = new Array<string>(lengths.length);
     for (let i = 0, at = 0; i < lengths.length; i++) {
       pieces[i] = keys.slice(at, at + lengths[i]!);
@@ -462,7 +505,7 @@ export function createWasmBinding(file: string): NativeBinding {
       throw typeError('GoMap getMany output must be a Float64Array or a BigInt64Array');
     }
     const rec = rec0 ?? findMap(h);
-    const { n, keyAt } = packedKeys(rec, keys, lengths);
+    const { n, keyAt, ascii } = packedKeys(rec, keys, lengths);
     if (!(found instanceof Uint8Array) || found.length < n) {
       throw typeError('GoMap getMany needs a Uint8Array of found flags as long as the keys');
     }
@@ -475,7 +518,7 @@ export function createWasmBinding(file: string): NativeBinding {
       getManyWords(rec, keys as Float64Array | BigInt64Array, valuesOut!, found);
       return undefined;
     }
-    const layout = layOut(rec, n, keyAt, undefined, undefined);
+    const layout = ascii !== undefined ? layOutAscii(rec, ascii, undefined) : layOut(rec, n, keyAt, undefined, undefined);
     lookUpMany(rec, n, layout);
     const u8 = heap.u8;
     if (numeric) {
@@ -548,7 +591,7 @@ export function createWasmBinding(file: string): NativeBinding {
     const typed = ArrayBuffer.isView(values);
     const vs: ArrayLike<unknown> = typed ? (values as ArrayLike<unknown>) : readArray(values, 'setMany values');
     const rec = findMap(h); // after the reads above: they may have run JS
-    const { n, keyAt } = packedKeys(rec, keys, lengths);
+    const { n, keyAt, ascii } = packedKeys(rec, keys, lengths);
     if (vs.length < n) throw typeError('GoMap setMany needs as many values as keys');
     if (n === 0) return 0;
     let slab: Uint32Array | undefined;
@@ -563,7 +606,8 @@ export function createWasmBinding(file: string): NativeBinding {
     } else if (typed) {
       throw typeError('GoMap internal error: setMany values missing');
     }
-    const layout = layOut(rec, n, keyAt, undefined, (i) => vs[i]);
+    const valueAt = (i: number): unknown => vs[i];
+    const layout = ascii !== undefined ? layOutAscii(rec, ascii, valueAt) : layOut(rec, n, keyAt, undefined, valueAt);
     return storeMany(rec, n, layout, slab);
   }
 
