@@ -118,7 +118,7 @@ export function requireNativeEngine(feature: string): void {
   const e = new Error(
     `gomap: ${feature} needs the native engine, but this process runs on the WebAssembly engine ` +
       `(${selected.why}). Install a C++ toolchain or a prebuild for ${process.platform}-${process.arch}, ` +
-      'or use GoMap, which both engines serve.',
+      'or use GoMap or a non-shared GoCache, which both engines serve.',
   );
   Object.defineProperty(e, 'code', { value: 'ERR_GOMAP_NATIVE_ONLY', enumerable: true, writable: true, configurable: true });
   throw e;
