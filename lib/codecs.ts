@@ -60,6 +60,11 @@ export const v8Codec: ValueCodec = {
   },
 };
 
+/** The codec of a value kind: 'json' and 'v8' values are stored encoded; others as they are (null). */
+export function codecOf(valueKind: string): ValueCodec | null {
+  return valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
+}
+
 /** Whether an `'any'` key is compared by identity (an object, a function or a symbol). */
 export function isIdentityKey(key: unknown): key is object | symbol {
   const t = typeof key;

@@ -14,7 +14,7 @@
  */
 import { binding, requireNativeEngine } from './backend.ts';
 import type { CacheBinding, CacheHandle } from './binding.ts';
-import { isIdentityKey, jsonCodec, ObjectIds, v8Codec, ValueSlab, type ValueCodec } from './codecs.ts';
+import { codecOf, isIdentityKey, ObjectIds, ValueSlab, type ValueCodec } from './codecs.ts';
 import { describeType, ERR_GOMAP_CLOSED, rangeError, typeError, type CodedError } from './errors.ts';
 import { KEY_KINDS, nativeValueKind, VALUE_KINDS, type KeyKind, type ValueKind } from './kinds.ts';
 import {
@@ -353,7 +353,7 @@ export class GoCache<K = unknown, V = unknown> {
     this.#keyKind = keyKind;
     this.#ids = keyKind === 'any' ? new ObjectIds() : null;
     this.#slab = valueKind === 'any' ? new ValueSlab() : null;
-    this.#codec = valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
+    this.#codec = codecOf(valueKind);
     this.#sizeOf = (o.sizeOf as ((value: V, key: K) => number) | undefined) ?? null;
     this.#loader = (o.fetch as GoCacheOptions<K, V>['fetch']) ?? null;
     this.#onEvict = (o.onEvict as ((value: V, key: K, reason: EvictionReason) => void) | undefined) ?? null;

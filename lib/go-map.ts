@@ -25,8 +25,9 @@
  */
 import { binding } from './backend.ts';
 import type { IteratorHandle, MapHandle, MapStats } from './binding.ts';
-import { isIdentityKey, jsonCodec, ObjectIds, v8Codec, ValueSlab, type ValueCodec } from './codecs.ts';
+import { codecOf, isIdentityKey, ObjectIds, ValueSlab, type ValueCodec } from './codecs.ts';
 import { closedError, describeType, typeError } from './errors.ts';
+import { IO_HANDLE, IO_KEY, IO_RESULT, IO_VALUE, isI64 } from './io-area.ts';
 import { checkCount, nativeValueKind, resolveGoMapOptions, type GoMapOptions, type KeyKind, type ValueKind } from './kinds.ts';
 
 const {
@@ -57,18 +58,6 @@ const {
 // The I/O area of the fast calls (native/addon/io_area.h), seen as doubles and as int64s.
 const io = new Float64Array(binding.io);
 const io64 = new BigInt64Array(binding.io);
-const IO_HANDLE = 0;
-const IO_KEY = 1;
-const IO_VALUE = 2;
-const IO_RESULT = 3;
-
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-
-/** Whether a value can be stored in an int64 cell as it is. */
-function isI64(v: unknown): v is bigint {
-  return typeof v === 'bigint' && v >= I64_MIN && v <= I64_MAX;
-}
 
 /** `Symbol.dispose`, or Node's own stand-in where the engine does not define it yet. */
 const kDispose: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('nodejs.dispose')) as typeof Symbol.dispose;
@@ -133,7 +122,7 @@ class MapState {
     this.valueKind = valueKind;
     this.ids = keyKind === 'any' ? new ObjectIds() : null;
     this.slab = valueKind === 'any' ? new ValueSlab() : null;
-    this.codec = valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
+    this.codec = codecOf(valueKind);
     this.valueMode = this.slab !== null ? VALUES_SLAB : this.codec !== null ? VALUES_CODEC : VALUES_PLAIN;
     this.fastKey = keyKind === 'f64' ? FAST_KEY_F64 : keyKind === 'i64' ? FAST_KEY_I64 : keyKind === 'any' ? FAST_KEY_ANY : FAST_KEY_ARG;
     this.fastValue =

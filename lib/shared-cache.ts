@@ -13,8 +13,10 @@
  * @module
  */
 import { binding } from './backend.ts';
-import { jsonCodec, v8Codec, type ValueCodec } from './codecs.ts';
+import type { NativeCacheStats } from './binding.ts';
+import { codecOf, type ValueCodec } from './codecs.ts';
 import { closedError, describeType, typeError, type CodedError } from './errors.ts';
+import { FAST_NONE, FastIo, fastKind } from './io-area.ts';
 import type { SyncKeyKind, SyncValueKind } from './sync-binding.ts';
 
 /**
@@ -62,15 +64,7 @@ export interface SharedCacheBinding {
   scacheHas(v: number, key: unknown): boolean;
   scacheRemainingTtl(v: number, key: unknown): number;
   scacheSize(v: number): number;
-  scacheStats(v: number): {
-    hits: number;
-    misses: number;
-    evictions: number;
-    expirations: number;
-    size: number;
-    bytes: number;
-    tableBytes: number;
-  };
+  scacheStats(v: number): NativeCacheStats;
   scacheEntries(v: number, keysOnly: boolean): unknown[];
   /** 0 inserted, 1 replaced, 2 refused; with report, [outcome, reason0, key0, value0, ...]. */
   scacheSet(v: number, key: unknown, value: unknown, ttl: number, report: boolean): number | unknown[];
@@ -131,18 +125,8 @@ export const SHARED_REASONS = ['evict', 'expire', 'delete', 'set'] as const;
 /** Called for each entry a call of this view removed. */
 export type RemovalCallback = (value: unknown, key: unknown, reason: (typeof SHARED_REASONS)[number]) => void;
 
-// The I/O area of the fast calls (native/addon/io_area.h), created on first use.
-let io: Float64Array | null = null;
-let io64: BigInt64Array | null = null;
-const IO_HANDLE = 0;
-const IO_KEY = 1;
-const IO_VALUE = 2;
-const IO_RESULT = 3;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-const FAST_F64 = 0;
-const FAST_I64 = 1;
-const FAST_NONE = 2;
+// The I/O area of the fast calls (io-area.ts), created on first use.
+let io: FastIo | null = null;
 
 /** Closes the view of a shared GoCache that was collected without close(). */
 let viewFinalizer: FinalizationRegistry<number> | null = null;
@@ -176,15 +160,14 @@ export class SharedCacheView {
     this.id = id;
     this.keyKind = keyKind;
     this.valueKind = valueKind;
-    this.codec = valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
+    this.codec = codecOf(valueKind);
     this.onEvict = onEvict;
-    this.#fastKey = keyKind === 'f64' ? FAST_F64 : keyKind === 'i64' ? FAST_I64 : FAST_NONE;
-    this.#fastValue = valueKind === 'f64' ? FAST_F64 : valueKind === 'i64' ? FAST_I64 : FAST_NONE;
+    this.#fastKey = fastKind(keyKind);
+    this.#fastValue = fastKind(valueKind);
     const area = (binding as { io?: unknown }).io;
     if (this.#fastKey !== FAST_NONE && io === null) {
       if (area instanceof ArrayBuffer) {
-        io = new Float64Array(area);
-        io64 = new BigInt64Array(area);
+        io = new FastIo(area);
       } else {
         this.#fastKey = FAST_NONE;
       }
@@ -212,17 +195,8 @@ export class SharedCacheView {
     // Numeric keys of the right type go through the I/O area (nothing runs between the
     // stores, the call and the reads); anything else takes the generic call, which throws
     // the right error for a key of the wrong type.
-    const fk = this.#fastKey;
-    if (fk === FAST_F64 ? typeof key === 'number' : fk === FAST_I64 && typeof key === 'bigint' && key >= I64_MIN && key <= I64_MAX) {
-      if (fk === FAST_F64) io![IO_KEY] = key as number;
-      else io64![IO_KEY] = key as bigint;
-      io![IO_HANDLE] = this.v;
-      const r = this.n.scacheFastGet();
-      if (io![IO_RESULT] === 0) return undefined;
-      const fv = this.#fastValue;
-      if (fv === FAST_F64) return io![IO_VALUE];
-      if (fv === FAST_I64) return io64![IO_VALUE];
-      return this.decode(r);
+    if (this.#fastKey !== FAST_NONE && io!.putKey(this.#fastKey, this.v, key)) {
+      return io!.result(this.#fastValue, this.n.scacheFastGet(), this.codec);
     }
     return this.decode(this.n.scacheGet(this.v, key));
   }

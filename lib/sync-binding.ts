@@ -25,6 +25,17 @@ export type SyncValueKind = Exclude<ValueKind, 'any'>;
 
 /** A view handle (0: closed). */
 export type SyncViewHandle = number;
+
+/** A batch of packed iteration (see {@link SyncBinding.syncIterNextPacked}). */
+export type SyncPackedBatch = [
+  count: number,
+  finished: boolean,
+  keys: Float64Array | BigInt64Array | Uint32Array,
+  values: Float64Array | BigInt64Array | Uint32Array | undefined,
+  keyText: string | undefined,
+  valueText: string | undefined,
+];
+
 /** A native iterator handle of one view. */
 export type SyncIteratorHandle = number;
 
@@ -80,19 +91,7 @@ export interface SyncBinding {
    * BigInt64Array; strings as one joined string (keyText / valueText) and a Uint32Array of
    * their lengths. A finished native iterator is freed.
    */
-  syncIterNextPacked(
-    v: SyncViewHandle,
-    it: SyncIteratorHandle,
-    max: number,
-    keysOnly: boolean,
-  ): [
-    count: number,
-    finished: boolean,
-    keys: Float64Array | BigInt64Array | Uint32Array,
-    values: Float64Array | BigInt64Array | Uint32Array | undefined,
-    keyText: string | undefined,
-    valueText: string | undefined,
-  ];
+  syncIterNextPacked(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly: boolean): SyncPackedBatch;
   /** Frees an iterator; never throws (finalizers call it). */
   syncIterEnd(v: SyncViewHandle, it: SyncIteratorHandle): boolean;
   /**

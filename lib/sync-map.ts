@@ -23,8 +23,9 @@
  * @module
  */
 import type { MapStats } from './binding.ts';
-import { jsonCodec, v8Codec, type ValueCodec } from './codecs.ts';
+import { codecOf, type ValueCodec } from './codecs.ts';
 import { closedError, describeType, typeError, type CodedError } from './errors.ts';
+import { FAST_F64, FAST_I64, FAST_NONE, FastIo, IO_RESULT, IO_VALUE, fastKind, isI64 } from './io-area.ts';
 import { requireSyncBinding, type SyncBinding, type SyncIteratorHandle, type SyncViewHandle } from './sync-binding.ts';
 import {
   checkHandle,
@@ -36,26 +37,8 @@ import {
   type SyncValueKind,
 } from './sync-options.ts';
 
-// The I/O area of the fast calls (native/addon/io_area.h), created on first use.
-let io: Float64Array | null = null;
-let io64: BigInt64Array | null = null;
-const IO_HANDLE = 0;
-const IO_KEY = 1;
-const IO_VALUE = 2;
-const IO_RESULT = 3;
-const I64_MIN = -(2n ** 63n);
-const I64_MAX = 2n ** 63n - 1n;
-
-/** Whether a value can be stored in an int64 cell as it is. */
-function isI64(v: unknown): v is bigint {
-  return typeof v === 'bigint' && v >= I64_MIN && v <= I64_MAX;
-}
-
-// How keys and values cross in the fast calls: in the I/O area (f64, i64), or not at all
-// (keys of other kinds take the generic calls; values of other kinds are an argument).
-const FAST_F64 = 0;
-const FAST_I64 = 1;
-const FAST_NONE = 2;
+// The I/O area of the fast calls (io-area.ts), created on first use.
+let io: FastIo | null = null;
 
 /** `Symbol.dispose`, or Node's own stand-in where the engine does not define it yet. */
 const kDispose: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for('nodejs.dispose')) as typeof Symbol.dispose;
@@ -106,13 +89,10 @@ class ViewState {
     this.id = id;
     this.keyKind = keyKind;
     this.valueKind = valueKind;
-    this.codec = valueKind === 'json' ? jsonCodec : valueKind === 'v8' ? v8Codec : null;
-    this.fastKey = keyKind === 'f64' ? FAST_F64 : keyKind === 'i64' ? FAST_I64 : FAST_NONE;
-    this.fastValue = valueKind === 'f64' ? FAST_F64 : valueKind === 'i64' ? FAST_I64 : FAST_NONE;
-    if (this.fastKey !== FAST_NONE && io === null) {
-      io = new Float64Array(n.io);
-      io64 = new BigInt64Array(n.io);
-    }
+    this.codec = codecOf(valueKind);
+    this.fastKey = fastKind(keyKind);
+    this.fastValue = fastKind(valueKind);
+    if (this.fastKey !== FAST_NONE && io === null) io = new FastIo(n.io);
   }
 
   /**
@@ -121,27 +101,12 @@ class ViewState {
    * throws the right error). Nothing may run between this and the fast call.
    */
   fastKeyReady(key: unknown): boolean {
-    const fk = this.fastKey;
-    if (fk === FAST_F64) {
-      if (typeof key !== 'number') return false;
-      io![IO_KEY] = key;
-    } else if (fk === FAST_I64) {
-      if (!isI64(key)) return false;
-      io64![IO_KEY] = key;
-    } else {
-      return false;
-    }
-    io![IO_HANDLE] = this.v;
-    return true;
+    return this.fastKey !== FAST_NONE && io!.putKey(this.fastKey, this.v, key);
   }
 
   /** The value a syncFastGet produced (`r`: its return value), or undefined when absent. */
   fastResult(r: unknown): unknown {
-    if (io![IO_RESULT] === 0) return undefined;
-    const fv = this.fastValue;
-    if (fv === FAST_F64) return io![IO_VALUE];
-    if (fv === FAST_I64) return io64![IO_VALUE];
-    return this.codec === null ? r : this.codec.decode(r);
+    return io!.result(this.fastValue, r, this.codec);
   }
 
   checkOpen(): void {
@@ -288,7 +253,7 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
     const s = this.#s;
     if (s.fastKeyReady(key)) {
       const v = s.fastResult(s.n.syncFastGet());
-      return io![IO_RESULT] === 0 ? [undefined, false] : [v as V, true];
+      return io!.f64[IO_RESULT] === 0 ? [undefined, false] : [v as V, true];
     }
     const raw = s.n.syncGet(s.v, key);
     return raw === undefined ? [undefined, false] : [s.decode(raw) as V, true];
@@ -299,7 +264,7 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
     const s = this.#s;
     if (s.fastKeyReady(key)) {
       s.n.syncFastHas();
-      return io![IO_RESULT] !== 0;
+      return io!.f64[IO_RESULT] !== 0;
     }
     return s.n.syncHas(s.v, key);
   }
@@ -318,8 +283,8 @@ export class SyncMap<K = unknown, V = unknown> implements Map<K, V> {
     const ok = fv === FAST_F64 ? typeof value === 'number' : fv === FAST_I64 ? isI64(value) : true;
     const encoded = fv === FAST_NONE ? s.encode(value) : value;
     if (ok && s.fastKeyReady(key)) {
-      if (fv === FAST_F64) io![IO_VALUE] = value as number;
-      else if (fv === FAST_I64) io64![IO_VALUE] = value as bigint;
+      if (fv === FAST_F64) io!.f64[IO_VALUE] = value as number;
+      else if (fv === FAST_I64) io!.i64[IO_VALUE] = value as bigint;
       if (fv === FAST_NONE) s.n.syncFastSet(encoded);
       else s.n.syncFastSet();
     } else {

@@ -9,17 +9,12 @@
 import { expect, it } from 'vitest';
 import { GoCache } from '../lib/index.ts';
 import { describeEachBackend } from './helpers/backends.ts';
-import { allExited, firstMessage, runInWorker, startWorker } from './helpers/sync-workers.ts';
+import { allExited, firstMessage, makeGate, runInWorker, startWorker, WORKER_BARRIER } from './helpers/sync-workers.ts';
 
 const PRELUDE = `
   const { parentPort, workerData } = require('node:worker_threads');
   const { GoCache } = require(workerData.gomap);
-  const gate = new Int32Array(workerData.gate);
-  function barrier() {
-    Atomics.add(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    while (Atomics.load(gate, 1) === 0) Atomics.wait(gate, 1, 0, 50);
-  }
+  ${WORKER_BARRIER}
 `;
 
 /** Workers hammer `set` (and `get`) on one cache; each checks the limits after every call. */
@@ -46,19 +41,6 @@ const HAMMER = `${PRELUDE}
   parentPort.postMessage({ violations, gets, removed });
   cache.close();
 `;
-
-function makeGate(): { gate: SharedArrayBuffer; openWhen: (n: number) => Promise<void> } {
-  const gate = new SharedArrayBuffer(8);
-  const cells = new Int32Array(gate);
-  return {
-    gate,
-    async openWhen(n: number) {
-      while (Atomics.load(cells, 0) < n) await new Promise((r) => setTimeout(r, 1));
-      Atomics.store(cells, 1, 1);
-      Atomics.notify(cells, 1);
-    },
-  };
-}
 
 interface HammerResult {
   violations: number;

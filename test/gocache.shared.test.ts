@@ -11,24 +11,12 @@ import { expect, it } from 'vitest';
 import { GoCache, SyncMap, type GoCacheHandle } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
 import { describeEachBackend } from './helpers/backends.ts';
-import {
-  expectClosed,
-  expectedValue,
-  expectTypeError,
-  fcRuns,
-  keyArb,
-  modelKey,
-  valueArb,
-  valuesEqual,
-  type KeyKindName,
-  type ValueKindName,
-} from './helpers/kinds.ts';
+import { CacheModel, cacheOpsArb } from './helpers/cache-model.ts';
+import { expectClosed, expectTypeError, fcRuns, keyArb, modelKey, SYNC_KEY_KINDS, SYNC_VALUE_KINDS } from './helpers/kinds.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gcNow = vm.runInNewContext('gc') as () => void;
 
-const SHARED_KEYS = ['string', 'f64', 'i64', 'bytes'] as const;
-const SHARED_VALUES = ['string', 'f64', 'i64', 'bytes', 'json', 'v8'] as const;
 const kManualClock = Symbol.for('gomap.cache.manualClock');
 
 function liveMaps(): number {
@@ -202,24 +190,9 @@ describeEachBackend('GoCache shared: true (one thread)', () => {
   });
 });
 
-type Op = { op: 'set'; k: number; v: unknown } | { op: 'get'; k: number } | { op: 'peek'; k: number } | { op: 'delete'; k: number };
-
-function opsArb(keyCount: number, value: ValueKindName): fc.Arbitrary<Op[]> {
-  const k = fc.nat({ max: keyCount - 1 });
-  return fc.array(
-    fc.oneof(
-      { weight: 5, arbitrary: fc.record({ op: fc.constant('set' as const), k, v: valueArb(value) }) },
-      { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), k }) },
-      { weight: 1, arbitrary: fc.record({ op: fc.constant('peek' as const), k }) },
-      { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), k }) },
-    ),
-    { maxLength: 100 },
-  );
-}
-
 describeEachBackend('GoCache shared: limits hold for every non-any kind combination', () => {
-  for (const keyKind of SHARED_KEYS as readonly KeyKindName[]) {
-    for (const valueKind of SHARED_VALUES as readonly ValueKindName[]) {
+  for (const keyKind of SYNC_KEY_KINDS) {
+    for (const valueKind of SYNC_VALUE_KINDS) {
       it(`key '${keyKind}' x value '${valueKind}': size <= max, bytes <= maxBytes after every call, in two views`, () => {
         fc.assert(
           fc.property(
@@ -227,50 +200,18 @@ describeEachBackend('GoCache shared: limits hold for every non-any kind combinat
             fc.integer({ min: 1, max: 6 }),
             fc.integer({ min: 24, max: 400 }),
             fc.boolean(),
-            opsArb(10, valueKind),
+            cacheOpsArb(10, valueKind, 100),
             (keys, max, maxBytes, withBytes, ops) => {
-              const model = new Map<unknown, unknown>();
-              let removed = 0;
-              const onEvict = (_v: unknown, k: unknown, reason: string): void => {
-                if (reason !== 'set') {
-                  removed++;
-                  model.delete(modelKey(keyKind, k));
-                }
-              };
+              const model = new CacheModel(keyKind, valueKind, withBytes);
+              const onEvict = model.onEvict;
               const a = new GoCache<unknown, unknown>({ shared: true, key: keyKind as 'string', value: valueKind as 'string', max, ...(withBytes ? { maxBytes } : {}), onEvict });
               const b = GoCache.attach<unknown, unknown>(a.handle, { onEvict });
               try {
-                let inserts = 0;
                 ops.forEach((o, i) => {
-                  const cache = i % 2 === 0 ? a : b;
-                  const key = keys[o.k];
-                  const mk = modelKey(keyKind, key);
-                  if (o.op === 'set') {
-                    const existed = model.has(mk);
-                    if (!existed) inserts++;
-                    model.set(mk, expectedValue(valueKind, o.v));
-                    cache.set(key, o.v);
-                    if (!cache.has(key)) {
-                      expect(withBytes).toBe(true); // refused: over maxBytes alone
-                      expect(model.has(mk)).toBe(false);
-                      if (existed) inserts++;
-                    }
-                  } else if (o.op === 'delete') {
-                    const present = model.has(mk); // before: onEvict updates the model during the call
-                    expect(cache.delete(key)).toBe(present);
-                  } else {
-                    const got = o.op === 'get' ? cache.get(key) : cache.peek(key);
-                    if (model.has(mk)) expect(valuesEqual(valueKind, got, model.get(mk))).toBe(true);
-                    else expect(got).toBeUndefined();
-                  }
-                  const s = b.stats();
-                  expect(s.size).toBeLessThanOrEqual(max);
-                  if (withBytes) expect(s.bytes).toBeLessThanOrEqual(maxBytes);
-                  expect(s.size).toBe(model.size);
-                  expect(a.size).toBe(model.size);
+                  model.run(i % 2 === 0 ? a : b, keys[o.k], o);
+                  model.checkLimits(b.stats(), a.size, max, maxBytes);
                 });
-                expect(inserts - removed).toBe(model.size);
-                expect([...a.keys()].length).toBe(model.size);
+                model.checkEnd(a);
               } finally {
                 a.close();
                 b.close();

@@ -200,6 +200,19 @@ function runOnce(k: Kinds, failAt: number): RunResult {
   }
 }
 
+/**
+ * Runs a workload once with no failure (`run(0)`: it must not throw), then once per
+ * allocation it made, with that allocation failing (`run(n)`); returns how many
+ * allocations it made and how many of the injected failures surfaced as a throw.
+ */
+function sweepAllocations(run: (failAt: number) => RunResult): { allocations: number; surfaced: number } {
+  const dry = run(0);
+  expect(dry.threw).toBe(0);
+  let surfaced = 0;
+  for (let n = 1; n <= dry.allocations; n++) surfaced += run(n).threw;
+  return { allocations: dry.allocations, surfaced };
+}
+
 const KIND_PAIRS: Kinds[] = [
   { key: 'string', value: 'string' },
   { key: 'i64', value: 'f64' },
@@ -232,11 +245,9 @@ describeEachBackend('GoMap: allocation failure through the public API', () => {
   describe('every allocation of a workload, failed in turn', () => {
     for (const k of KIND_PAIRS) {
       it(`'${k.key}' keys → '${k.value}' values: RangeError + unchanged map, or success; usable after`, () => {
-        const dry = runOnce(k, 0);
-        expect(dry.threw).toBe(0);
+        const dry = sweepAllocations((n) => runOnce(k, n));
         expect(dry.allocations).toBeGreaterThan(20);
-        let surfaced = 0;
-        for (let n = 1; n <= dry.allocations; n++) surfaced += runOnce(k, n).threw;
+        const surfaced = dry.surfaced;
         totalInjected += dry.allocations;
         // Most injected failures surface as a RangeError; some are absorbed (a grow that
         // cannot start leaves the table fuller; a delete skips growth work).
@@ -388,11 +399,9 @@ describeEachBackend('GoCache: allocation failure through the public API', () => 
 
   for (const k of CACHE_KIND_PAIRS) {
     it(`'${k.key}' keys → '${k.value}' values: RangeError + unchanged cache (no onEvict call), or success; usable after`, () => {
-      const dry = runCacheOnce(k, 0);
-      expect(dry.threw).toBe(0);
+      const dry = sweepAllocations((n) => runCacheOnce(k, n));
       expect(dry.allocations).toBeGreaterThan(10);
-      let surfaced = 0;
-      for (let n = 1; n <= dry.allocations; n++) surfaced += runCacheOnce(k, n).threw;
+      const surfaced = dry.surfaced;
       cacheInjected += dry.allocations;
       expect(surfaced).toBeGreaterThan(0);
       console.log(

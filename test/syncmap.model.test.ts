@@ -18,14 +18,13 @@ import {
   keyArb,
   Model,
   modelKey,
+  SYNC_KEY_KINDS,
+  SYNC_VALUE_KINDS,
   valueArb,
   valuesEqual,
   type KeyKindName,
   type ValueKindName,
 } from './helpers/kinds.ts';
-
-const SYNC_KEY_KINDS = ['string', 'f64', 'i64', 'bytes'] as const;
-const SYNC_VALUE_KINDS = ['string', 'f64', 'i64', 'bytes', 'json', 'v8'] as const;
 
 /** What compareAndSwap compares: the encoded bytes of a value, as a string. */
 function encoded(kind: ValueKindName, v: unknown): string {

@@ -10,34 +10,14 @@ import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
 import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
 import { spawnSync } from 'node:child_process';
-import { allExited, facadeBundle, firstMessage, runInWorker, startWorker } from './helpers/sync-workers.ts';
+import { allExited, facadeBundle, firstMessage, makeGate, runInWorker, startWorker, WORKER_BARRIER } from './helpers/sync-workers.ts';
 
 /** Worker prelude: the façade, the handle, and a barrier every thread waits at. */
 const PRELUDE = `
   const { parentPort, workerData } = require('node:worker_threads');
   const { SyncMap } = require(workerData.gomap);
-  const gate = workerData.gate ? new Int32Array(workerData.gate) : null;
-  function barrier() {
-    if (!gate) return;
-    Atomics.add(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    while (Atomics.load(gate, 1) === 0) Atomics.wait(gate, 1, 0, 50);
-  }
+  ${WORKER_BARRIER}
 `;
-
-/** A barrier for `n` workers: they wait until this thread opens it. */
-function makeGate(): { gate: SharedArrayBuffer; openWhen: (n: number) => Promise<void> } {
-  const gate = new SharedArrayBuffer(8);
-  const cells = new Int32Array(gate);
-  return {
-    gate,
-    async openWhen(n: number) {
-      while (Atomics.load(cells, 0) < n) await new Promise((r) => setTimeout(r, 1));
-      Atomics.store(cells, 1, 1);
-      Atomics.notify(cells, 1);
-    },
-  };
-}
 
 describeEachBackend('SyncMap across worker threads', () => {
   it('disjoint writers, then every thread sees every entry', async () => {

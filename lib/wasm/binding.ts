@@ -23,7 +23,6 @@
  *
  * @module
  */
-import { webcrypto } from 'node:crypto';
 import type { CacheBinding, CacheHandle, IteratorHandle, MapHandle, MapStats, NativeBinding } from '../binding.ts';
 import { closedError, rangeError, typeError } from '../errors.ts';
 import type { KeyKind, NativeValueKind } from '../kinds.ts';
@@ -42,10 +41,12 @@ import {
   K_I64,
   K_STRING,
   KIND_NAMES,
-  TAG_LATIN1,
+  mapStatsAt,
   nativeTypeName,
   noMemory,
+  seedWords,
   statusError,
+  TAG_LATIN1,
   trapError,
   WasmHeap,
   webAssembly,
@@ -765,19 +766,7 @@ export function createWasmBinding(file: string): NativeBinding {
     const kk = kindCode(keyKind, 'key');
     const vk = kindCode(valueKind, 'value');
     const n = readCount(hint, 'hint');
-    let lo: number;
-    let hi: number;
-    if (seed !== undefined) {
-      if (typeof seed !== 'bigint') throw typeError(`GoMap seed must be a bigint, got ${nativeTypeName(seed)}`);
-      const s = BigInt.asUintN(64, seed);
-      lo = Number(s & 0xffff_ffffn);
-      hi = Number(s >> 32n);
-    } else {
-      // The module has no entropy of its own: a random seed per map, from the OS.
-      const words = webcrypto.getRandomValues(new Uint32Array(2));
-      lo = words[0]!;
-      hi = words[1]!;
-    }
+    const [lo, hi] = seedWords(seed, 'GoMap');
     const ptr = x.gomap_create(kk, vk, n, lo, hi);
     heap.refresh();
     if (ptr === 0) throw statusError(heap.i32[(IO + IO_OUT) >>> 2]!, 'hint');
@@ -818,22 +807,7 @@ export function createWasmBinding(file: string): NativeBinding {
     } catch (e) {
       throw retire(rec, e);
     }
-    const f = heap.f64;
-    const i = (IO + IO_STATS) >>> 3;
-    return {
-      count: f[i]!,
-      B: f[i + 1]!,
-      buckets: f[i + 2]!,
-      overflowBuckets: f[i + 3]!,
-      loadFactor: f[i + 4]!,
-      growing: f[i + 5] !== 0,
-      oldBuckets: f[i + 6]!,
-      evacuated: f[i + 7]!,
-      grows: f[i + 8]!,
-      sameSizeGrows: f[i + 9]!,
-      shrinks: f[i + 10]!,
-      bytes: f[i + 11]!,
-    };
+    return mapStatsAt(heap.f64, (IO + IO_STATS) >>> 3);
   }
 
   function size(h: MapHandle): number {

@@ -30,7 +30,6 @@
  *
  * @module
  */
-import { webcrypto } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { CacheBinding, CacheHandle, NativeCacheStats } from '../binding.ts';
 import { ERR_GOMAP_CLOSED, rangeError, typeError, type CodedError } from '../errors.ts';
@@ -48,6 +47,7 @@ import {
   K_ANY,
   KIND_NAMES,
   nativeTypeName,
+  seedWords,
   statusError,
   TAG_OBJECT_REF,
   trapError,
@@ -277,19 +277,7 @@ export function createWasmCacheBinding(heap: WasmHeap): CacheBinding & { [BREAK_
     if (typeof reportMode !== 'number' || !(reportMode === 0 || reportMode === 1 || reportMode === 2)) {
       throw typeError('GoCache report mode must be 0, 1 or 2');
     }
-    let lo: number;
-    let hi: number;
-    if (seed !== undefined) {
-      if (typeof seed !== 'bigint') throw typeError(`GoCache seed must be a bigint, got ${nativeTypeName(seed)}`);
-      const s = BigInt.asUintN(64, seed);
-      lo = Number(s & 0xffff_ffffn);
-      hi = Number(s >> 32n);
-    } else {
-      // The module has no entropy of its own: a random seed per cache, from the OS.
-      const words = webcrypto.getRandomValues(new Uint32Array(2));
-      lo = words[0]!;
-      hi = words[1]!;
-    }
+    const [lo, hi] = seedWords(seed, 'GoCache');
     const ptr = x.gomap_cache_create(kk, vk, maxEntries, bytes, defaultTtl, updateAge ? 1 : 0, reportMode, lo, hi);
     heap.refresh();
     if (ptr === 0) throw statusError(-1, 'GoCache create');

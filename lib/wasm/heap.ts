@@ -29,9 +29,11 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isUint8Array } from 'node:util/types';
 import { setFlagsFromString } from 'node:v8';
+import type { MapStats } from '../binding.ts';
 import { rangeError, typeError } from '../errors.ts';
 
 /**
@@ -134,68 +136,71 @@ function avoidInlinedWasmCalls(): void {
 export const MAX_BLOB_BYTES = 2 ** 30;
 const MAX_REF_ID = 2 ** 53;
 
+/**
+ * The hash seed of a create export as two 32-bit words [lo, hi]: the low 64 bits of
+ * `seed`, or, when it is undefined, a random seed from the OS (the module has no entropy
+ * of its own). TypeError "<owner> seed must be a bigint" for anything else.
+ */
+export function seedWords(seed: unknown, owner: string): [lo: number, hi: number] {
+  if (seed === undefined) {
+    const words = webcrypto.getRandomValues(new Uint32Array(2));
+    return [words[0]!, words[1]!];
+  }
+  if (typeof seed !== 'bigint') throw typeError(`${owner} seed must be a bigint, got ${nativeTypeName(seed)}`);
+  const s = BigInt.asUintN(64, seed);
+  return [Number(s & 0xffff_ffffn), Number(s >> 32n)];
+}
+
+/**
+ * The MapStats a stats export wrote as 12 float64 cells from index `i` of `f` (count, B,
+ * buckets, overflowBuckets, loadFactor, growing, oldBuckets, evacuated, grows,
+ * sameSizeGrows, shrinks, bytes: native/wasm/exports.cc and sync_exports.cc).
+ */
+export function mapStatsAt(f: Float64Array, i: number): MapStats {
+  return {
+    count: f[i]!,
+    B: f[i + 1]!,
+    buckets: f[i + 2]!,
+    overflowBuckets: f[i + 3]!,
+    loadFactor: f[i + 4]!,
+    growing: f[i + 5] !== 0,
+    oldBuckets: f[i + 6]!,
+    evacuated: f[i + 7]!,
+    grows: f[i + 8]!,
+    sameSizeGrows: f[i + 9]!,
+    shrinks: f[i + 10]!,
+    bytes: f[i + 11]!,
+  };
+}
+
 /** Rounds a byte count up to a multiple of 8. */
 export function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** The module instance, its memory views and the blob codec. One per JS thread. */
-export class WasmHeap {
-  readonly x: WasmExports;
-  /** Address of the I/O area. */
-  readonly io: number;
+/**
+ * Typed-array views of a module's linear memory, and the parts of an Arg (abi.h) that
+ * every wasm binding writes and reads alike: blob fields, strings (Latin-1 / UTF-16LE).
+ * Shared by {@link WasmHeap} and the SyncMap domains of sync-binding.ts (a shared
+ * memory), which re-make the views with {@link MemoryViews.setViews} when memory grows.
+ */
+export class MemoryViews {
   u8!: Uint8Array;
   u32!: Uint32Array;
   i32!: Int32Array;
   f64!: Float64Array;
   i64!: BigInt64Array;
-  dv!: DataView;
   buf!: Buffer;
-  /** Address and capacity of the scratch buffer. */
-  scratch = 0;
-  scratchCapacity = 0;
 
-  constructor(file: string) {
-    avoidInlinedWasmCalls();
-    const module = new webAssembly.Module(readFileSync(file));
-    const instance = new webAssembly.Instance(module, {});
-    this.x = instance.exports as unknown as WasmExports;
-    this.x._initialize();
-    this.io = this.x.gomap_io();
-    this.refresh();
-    this.reserveScratch(4096);
-  }
-
-  /** Re-makes the views when memory has grown (the old buffer is then detached). */
-  refresh(): void {
-    if (this.u8 !== undefined && this.u8.length !== 0) return; // not detached: no growth
-    const b = this.x.memory.buffer;
+  /** Makes the views of memory buffer `b`. */
+  protected setViews(b: ArrayBufferLike): void {
     this.u8 = new Uint8Array(b);
     this.u32 = new Uint32Array(b);
     this.i32 = new Int32Array(b);
     this.f64 = new Float64Array(b);
     this.i64 = new BigInt64Array(b);
-    this.dv = new DataView(b);
     this.buf = Buffer.from(b);
   }
-
-  /**
-   * Makes the scratch buffer hold at least `bytes` bytes (its contents are lost when it
-   * grows); RangeError when memory runs out.
-   */
-  reserveScratch(bytes: number): number {
-    if (bytes > this.scratchCapacity) {
-      if (bytes > 0xffff_fff0) throw noMemory('call');
-      const at = this.x.gomap_scratch(bytes);
-      this.refresh();
-      if (at === 0) throw noMemory('call');
-      this.scratch = at;
-      this.scratchCapacity = Math.max(bytes, 4096);
-    }
-    return this.scratch;
-  }
-
-  // ---- writing Args --------------------------------------------------------------------
 
   /** Sets the blob fields of the Arg at `arg`. */
   setBlob(arg: number, tag: number, ptr: number, len: number): void {
@@ -227,6 +232,69 @@ export class WasmHeap {
     this.setBlob(arg, TAG_UTF16, at, n * 2);
     return n * 2;
   }
+
+  /** A string from Latin-1 bytes. */
+  latin1(ptr: number, len: number): string {
+    if (len > 24) return this.buf.toString('latin1', ptr, ptr + len);
+    const u8 = this.u8;
+    let s = '';
+    for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
+    return s;
+  }
+
+  /** The string of a Latin-1 (`tag` TAG_LATIN1) or UTF-16 blob at `ptr`. */
+  stringAt(tag: number, ptr: number, len: number): string {
+    return tag === TAG_LATIN1 ? this.latin1(ptr, len) : this.buf.toString('utf16le', ptr, ptr + len);
+  }
+}
+
+/** The module instance, its memory views and the blob codec. One per JS thread. */
+export class WasmHeap extends MemoryViews {
+  readonly x: WasmExports;
+  /** Address of the I/O area. */
+  readonly io: number;
+  dv!: DataView;
+  /** Address and capacity of the scratch buffer. */
+  scratch = 0;
+  scratchCapacity = 0;
+
+  constructor(file: string) {
+    super();
+    avoidInlinedWasmCalls();
+    const module = new webAssembly.Module(readFileSync(file));
+    const instance = new webAssembly.Instance(module, {});
+    this.x = instance.exports as unknown as WasmExports;
+    this.x._initialize();
+    this.io = this.x.gomap_io();
+    this.refresh();
+    this.reserveScratch(4096);
+  }
+
+  /** Re-makes the views when memory has grown (the old buffer is then detached). */
+  refresh(): void {
+    if (this.u8 !== undefined && this.u8.length !== 0) return; // not detached: no growth
+    const b = this.x.memory.buffer;
+    this.setViews(b);
+    this.dv = new DataView(b);
+  }
+
+  /**
+   * Makes the scratch buffer hold at least `bytes` bytes (its contents are lost when it
+   * grows); RangeError when memory runs out.
+   */
+  reserveScratch(bytes: number): number {
+    if (bytes > this.scratchCapacity) {
+      if (bytes > 0xffff_fff0) throw noMemory('call');
+      const at = this.x.gomap_scratch(bytes);
+      this.refresh();
+      if (at === 0) throw noMemory('call');
+      this.scratch = at;
+      this.scratchCapacity = Math.max(bytes, 4096);
+    }
+    return this.scratch;
+  }
+
+  // ---- writing Args --------------------------------------------------------------------
 
   /** Writes the contents of `bytes` at `at` as a Bytes blob into the Arg at `arg`. */
   writeBytes(arg: number, at: number, bytes: Uint8Array): number {
@@ -425,22 +493,11 @@ export class WasmHeap {
     }
   }
 
-  /** A string from Latin-1 bytes. */
-  latin1(ptr: number, len: number): string {
-    if (len > 24) return this.buf.toString('latin1', ptr, ptr + len);
-    const u8 = this.u8;
-    let s = '';
-    for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
-    return s;
-  }
-
   /** The string of a Latin-1 / UTF-16 blob Arg (iteration of string keys and values). */
   readString(arg: number): string {
     const u32 = this.u32;
     const i = arg >>> 2;
-    const ptr = u32[i + 2]!;
-    const len = u32[i + 3]!;
-    return u32[i + 4] === TAG_LATIN1 ? this.latin1(ptr, len) : this.buf.toString('utf16le', ptr, ptr + len);
+    return this.stringAt(u32[i + 4]!, u32[i + 2]!, u32[i + 3]!);
   }
 
   private bigIntAt(ptr: number, len: number): bigint {

@@ -42,8 +42,8 @@ import { readFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import type { MapStats } from '../binding.ts';
 import { closedError, rangeError, typeError } from '../errors.ts';
-import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
-import { bytesLength, isBytes, MAX_BLOB_BYTES, nativeTypeName, TAG_BIGINT, TAG_BYTES, TAG_LATIN1, TAG_NUMBER, TAG_UTF16 } from './heap.ts';
+import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncPackedBatch, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
+import { bytesLength, isBytes, mapStatsAt, MAX_BLOB_BYTES, MemoryViews, nativeTypeName, seedWords, TAG_BIGINT, TAG_BYTES, TAG_NUMBER } from './heap.ts';
 
 /** Pages of a new shared memory (scripts/build-wasm.mjs links the module for it). */
 const INITIAL_PAGES = 64;
@@ -172,24 +172,19 @@ function isSharedMemory(m: unknown): m is SharedMemory {
 }
 
 /** One shared memory as this thread uses it (see the module comment). */
-class Domain {
+class Domain extends MemoryViews {
   readonly memory: SharedMemory;
   readonly id: number;
   readonly x: ThreadsExports;
   /** This thread's Thread (its I/O area first). */
   readonly thread: number;
   readonly stackTop: number;
-  u8!: Uint8Array;
-  u32!: Uint32Array;
-  i32!: Int32Array;
-  f64!: Float64Array;
-  i64!: BigInt64Array;
-  buf!: Buffer;
   scratch = 0;
   scratchCapacity = 0;
   views = 0;
 
   constructor(module: object, memory: SharedMemory, id: number) {
+    super();
     this.memory = memory;
     this.id = id;
     const instance = new wasmApi.Instance(module, { env: { memory } });
@@ -225,12 +220,7 @@ class Domain {
   refresh(): void {
     const b = this.memory.buffer;
     if (this.u8 !== undefined && this.u8.length === b.byteLength) return;
-    this.u8 = new Uint8Array(b);
-    this.u32 = new Uint32Array(b);
-    this.i32 = new Int32Array(b);
-    this.f64 = new Float64Array(b);
-    this.i64 = new BigInt64Array(b);
-    this.buf = Buffer.from(b);
+    this.setViews(b);
   }
 
   /** The scratch buffer, with room for `bytes` bytes. */
@@ -248,47 +238,11 @@ class Domain {
 
   // ---- Args ------------------------------------------------------------------------------
 
-  setBlob(arg: number, tag: number, ptr: number, len: number): void {
-    const i = arg >>> 2;
-    this.u32[i + 2] = ptr;
-    this.u32[i + 3] = len;
-    this.u32[i + 4] = tag;
-  }
-
   /** A word Arg (f64 / i64): the 8 bytes travel in the Arg itself. */
   setWordTag(arg: number, tag: number): void {
     this.setBlob(arg, tag, 0, 8);
   }
 
-  writeString(arg: number, at: number, s: string): number {
-    const n = s.length;
-    const u8 = this.u8;
-    let all = 0;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      all |= c;
-      u8[at + i] = c;
-    }
-    if (all < 0x100) {
-      this.setBlob(arg, TAG_LATIN1, at, n);
-      return n;
-    }
-    this.buf.write(s, at, n * 2, 'utf16le');
-    this.setBlob(arg, TAG_UTF16, at, n * 2);
-    return n * 2;
-  }
-
-  /** The string of a Latin-1 / UTF-16 blob at ptr. */
-  stringAt(tag: number, ptr: number, len: number): string {
-    if (tag === TAG_LATIN1) {
-      if (len > 24) return this.buf.toString('latin1', ptr, ptr + len);
-      const u8 = this.u8;
-      let s = '';
-      for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
-      return s;
-    }
-    return this.buf.toString('utf16le', ptr, ptr + len);
-  }
 }
 
 interface ViewRecord {
@@ -647,15 +601,6 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     return true;
   }
 
-  type Packed = [
-    count: number,
-    finished: boolean,
-    keys: Float64Array | BigInt64Array | Uint32Array,
-    values: Float64Array | BigInt64Array | Uint32Array | undefined,
-    keyText: string | undefined,
-    valueText: string | undefined,
-  ];
-
   /** A column of the packed form: numbers as a typed array, strings joined with lengths. */
   function column(kind: number, items: unknown[], count: number, stride: number, offset: number): [Float64Array | BigInt64Array | Uint32Array, string | undefined] {
     if (kind === K_F64) {
@@ -678,7 +623,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     return [lengths, text];
   }
 
-  function iterNextPacked(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly: boolean): Packed {
+  function iterNextPacked(v: SyncViewHandle, it: SyncIteratorHandle, max: number, keysOnly: boolean): SyncPackedBatch {
     const r = findView(v);
     if (r.keyKind === K_BYTES || (!keysOnly && (r.valueKind === K_BYTES || r.valueKind === 5))) {
       throw typeError('SyncMap packed iteration needs f64 / i64 / string keys and f64 / i64 / string / json values');
@@ -709,17 +654,10 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
       if (!(hint >= 0 && hint <= Number.MAX_SAFE_INTEGER) || Math.floor(hint) !== hint) {
         throw rangeError('SyncMap hint must be an integer from 0 to 2^53 - 1');
       }
-      let s: bigint;
-      if (seed === undefined) {
-        const w = webcrypto.getRandomValues(new Uint32Array(2));
-        s = (BigInt(w[1]!) << 32n) | BigInt(w[0]!);
-      } else {
-        if (typeof seed !== 'bigint') throw typeError(`SyncMap seed must be a bigint, got ${nativeTypeName(seed)}`);
-        s = BigInt.asUintN(64, seed);
-      }
+      const [lo, hi] = seedWords(seed, 'SyncMap');
       const d = homeDomain();
       hookExit();
-      const id = d.x.gomap_sync_create(kk, vk, hint, Number(s & 0xffff_ffffn), Number(s >> 32n));
+      const id = d.x.gomap_sync_create(kk, vk, hint, lo, hi);
       d.refresh();
       if (id < 0) throw statusError(id, 'hint');
       const map = d.x.gomap_sync_attach(d.thread, id, kk, vk);
@@ -858,22 +796,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
       const d = r.domain;
       d.x.gomap_sync_stats(d.thread, r.map);
       d.refresh();
-      const s = (d.thread + IO_STATS) >>> 3;
-      const f = d.f64;
-      return {
-        count: f[s]!,
-        B: f[s + 1]!,
-        buckets: f[s + 2]!,
-        overflowBuckets: f[s + 3]!,
-        loadFactor: f[s + 4]!,
-        growing: f[s + 5] !== 0,
-        oldBuckets: f[s + 6]!,
-        evacuated: f[s + 7]!,
-        grows: f[s + 8]!,
-        sameSizeGrows: f[s + 9]!,
-        shrinks: f[s + 10]!,
-        bytes: f[s + 11]!,
-      };
+      return mapStatsAt(d.f64, (d.thread + IO_STATS) >>> 3);
     },
 
     syncIterStart(v) {

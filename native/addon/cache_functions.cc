@@ -21,7 +21,9 @@
 #include "cache_binding.h"
 #include "errors.h"
 #include "function_table.h"
+#include "guarded.h"
 #include "js_args.h"
+#include "js_values.h"
 #include "handle_table.h"
 
 namespace gomap::addon {
@@ -89,16 +91,10 @@ struct CacheArgs {
   }
 };
 
+// Every callback runs guarded (guarded.h): no C++ exception may reach V8.
+constexpr char kCall[] = "GoCache call";
 template <napi_value (*Body)(napi_env, napi_callback_info)>
-napi_value guarded(napi_env env, napi_callback_info info) {
-  try {
-    return Body(env, info);
-  } catch (const std::bad_alloc&) {
-    return throwStatus(env, Status::kNoMemory, "GoCache call");
-  } catch (...) {
-    return throwRangeError(env, "GoCache call failed in native code");
-  }
-}
+constexpr napi_callback guarded = guardedCall<kCall, Body>;
 
 bool readLimit(napi_env env, napi_value v, const char* what, uint64_t* out) {
   double d;
@@ -159,19 +155,7 @@ napi_value CacheCreate(napi_env env, napi_callback_info info) {
   }
   limits.updateAgeOnGet = updateAge;
   MapOptions options;
-  if (argc > 7) {
-    napi_valuetype type;
-    napi_typeof(env, argv[7], &type);
-    if (type != napi_undefined) {
-      uint64_t seed = 0;
-      bool lossless = false;
-      if (napi_get_value_bigint_uint64(env, argv[7], &seed, &lossless) != napi_ok) {
-        return throwTypeError(env, "GoCache seed must be a bigint, got " + describeType(env, argv[7]));
-      }
-      options.seed = seed;
-      options.fixedSeed = true;
-    }
-  }
+  if (!readSeed(env, argc, argv, 7, "GoCache", &options)) return nullptr;
   std::unique_ptr<CacheBinding> cache = createCacheBinding(static_cast<KeyKind>(keyKind),
                                                            static_cast<ValueKind>(valueKind), options, limits,
                                                            static_cast<ReportMode>(report));
@@ -278,22 +262,7 @@ napi_value CachePurge(napi_env env, napi_callback_info info) {
 napi_value CacheStatsCall(napi_env env, napi_callback_info info) {
   CacheArgs<1> a(env, info);
   if (a.cache == nullptr) return nullptr;
-  const CacheStats s = a.cache->stats();
-  napi_value result;
-  if (napi_create_object(env, &result) != napi_ok) return nullptr;
-  auto put = [&](const char* name, double v) {
-    napi_value x;
-    napi_create_double(env, v, &x);
-    napi_set_named_property(env, result, name, x);
-  };
-  put("hits", static_cast<double>(s.hits));
-  put("misses", static_cast<double>(s.misses));
-  put("evictions", static_cast<double>(s.evictions));
-  put("expirations", static_cast<double>(s.expirations));
-  put("size", static_cast<double>(s.size));
-  put("bytes", static_cast<double>(s.bytes));
-  put("tableBytes", static_cast<double>(a.cache->tableBytes()));
-  return result;
+  return cacheStatsValue(env, a.cache->stats(), a.cache->tableBytes());
 }
 
 // cacheSize(h) -> entries held

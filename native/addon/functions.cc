@@ -353,15 +353,7 @@ napi_value Create(napi_env env, napi_callback_info info) {
   if (!readKindIndex(env, argv[1], "GoMap", "value", &valueKind)) return nullptr;
   MapOptions options;
   if (!readCount(env, argv[2], "hint", &options.hint)) return nullptr;
-  if (argc > 3 && !isUndefined(env, argv[3])) {
-    uint64_t seed = 0;
-    bool lossless = false;
-    if (napi_get_value_bigint_uint64(env, argv[3], &seed, &lossless) != napi_ok) {
-      return throwTypeError(env, "GoMap seed must be a bigint, got " + describeType(env, argv[3]));
-    }
-    options.seed = seed;  // the low 64 bits (the façade checks the range)
-    options.fixedSeed = true;
-  }
+  if (!readSeed(env, argc, argv, 3, "GoMap", &options)) return nullptr;
   Status status = Status::kOk;
   std::unique_ptr<MapBinding> map =
       createMapBinding(static_cast<KeyKind>(keyKind), static_cast<ValueKind>(valueKind), options, &status);

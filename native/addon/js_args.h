@@ -1,5 +1,5 @@
 // Argument readers shared by the GoMap, SyncMap and GoCache functions: the elements of a
-// JS array, and a key / value kind name. Each throws a TypeError naming its owner
+// JS array, a key / value kind name, and an optional hash seed. Each throws a TypeError naming its owner
 // ("GoMap", "SyncMap", "GoCache") and the argument, and returns false, on bad input.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/go_map.h"  // MapOptions
 #include "errors.h"
 
 namespace gomap::addon {
@@ -51,6 +52,24 @@ inline bool readKindIndex(napi_env env, napi_value value, const char* owner, con
   }
   throwTypeError(env, std::string(owner) + " " + what + " kind must be one of 'f64', 'i64', 'string', 'bytes', 'any'");
   return false;
+}
+
+// The optional seed argument argv[i] (a bigint; missing or undefined: a random seed):
+// sets options->seed to its low 64 bits (the façade checks the range) and fixedSeed.
+inline bool readSeed(napi_env env, size_t argc, const napi_value* argv, size_t i, const char* owner,
+                     MapOptions* options) {
+  napi_valuetype type = napi_undefined;
+  if (argc > i) napi_typeof(env, argv[i], &type);
+  if (type == napi_undefined) return true;
+  uint64_t seed = 0;
+  bool lossless = false;
+  if (napi_get_value_bigint_uint64(env, argv[i], &seed, &lossless) != napi_ok) {
+    throwTypeError(env, std::string(owner) + " seed must be a bigint, got " + describeType(env, argv[i]));
+    return false;
+  }
+  options->seed = seed;
+  options->fixedSeed = true;
+  return true;
 }
 
 }  // namespace gomap::addon

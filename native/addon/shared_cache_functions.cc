@@ -17,7 +17,6 @@
 #include "shared_cache_functions.h"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <new>
 #include <string>
@@ -27,10 +26,14 @@
 #include "core/shared_cache.h"
 #include "errors.h"
 #include "function_table.h"
+#include "guarded.h"
 #include "io_area.h"
+#include "js_args.h"
+#include "js_values.h"
 #include "sync_codec.h"
 #include "sync_env.h"
 #include "sync_registry.h"
+#include "sync_view_calls.h"
 
 namespace gomap::addon {
 
@@ -40,22 +43,6 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;  // 2^53 - 1
 constexpr uint32_t kEntriesBatch = 256;                 // entries per pinned iteration step
 
 SyncEnv* envOf(void* data) { return static_cast<SyncEnv*>(data); }
-
-napi_value undefinedValue(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-napi_value boolValue(napi_env env, bool b) {
-  napi_value v;
-  napi_get_boolean(env, b, &v);
-  return v;
-}
-napi_value numberValue(napi_env env, double d) {
-  napi_value v;
-  napi_create_double(env, d, &v);
-  return v;
-}
 
 napi_value throwCacheClosed(napi_env env) {
   if (!exceptionPending(env))
@@ -110,24 +97,6 @@ bool readBool(napi_env env, napi_value value) {
   bool b = false;
   napi_get_value_bool(env, value, &b);
   return b;
-}
-
-// A kind name ('f64', 'i64', 'string', 'bytes', and for values 'json', 'v8').
-bool readKind(napi_env env, napi_value value, bool isKey, SyncKind* out) {
-  char buf[16];
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, value, buf, sizeof buf, &len) == napi_ok) {
-    const int count = isKey ? 4 : kSyncKindCount;
-    for (int i = 0; i < count; ++i) {
-      if (std::strcmp(buf, syncKindName(static_cast<SyncKind>(i))) == 0) {
-        *out = static_cast<SyncKind>(i);
-        return true;
-      }
-    }
-  }
-  throwTypeError(env, isKey ? "shared GoCache key kind must be one of 'string', 'f64', 'i64', 'bytes'"
-                            : "shared GoCache value kind must be one of 'string', 'f64', 'i64', 'bytes', 'json', 'v8'");
-  return false;
 }
 
 // An integer argument from 0 to `max`.
@@ -192,16 +161,10 @@ napi_value writeResult(napi_env env, const SyncView* view, const RemovalCopy* co
   return copy == nullptr ? result : copy->toJs(env, view, result);
 }
 
+// Every callback runs guarded (guarded.h): no C++ exception may reach V8.
+constexpr char kCall[] = "GoCache call";
 template <napi_value (*Body)(napi_env, napi_callback_info)>
-napi_value guarded(napi_env env, napi_callback_info info) {
-  try {
-    return Body(env, info);
-  } catch (const std::bad_alloc&) {
-    return throwStatus(env, Status::kNoMemory, "GoCache call");
-  } catch (...) {
-    return throwRangeError(env, "GoCache call failed in native code");
-  }
-}
+constexpr napi_callback guarded = guardedCall<kCall, Body>;
 
 // ---- creating, attaching, closing views ----------------------------------------------
 
@@ -214,7 +177,10 @@ napi_value Create(napi_env env, napi_callback_info info) {
   if (argc < 6) return throwTypeError(env, "scacheCreate needs 6 arguments");
   SyncEnv* state = envOf(data);
   SyncKind key, value;
-  if (!readKind(env, argv[0], true, &key) || !readKind(env, argv[1], false, &value)) return nullptr;
+  if (!readSyncKind(env, argv[0], true, kSharedCacheOwner, &key) ||
+      !readSyncKind(env, argv[1], false, kSharedCacheOwner, &value)) {
+    return nullptr;
+  }
   CacheLimits limits;
   if (!readCount(env, argv[2], "max", kMaxSafeInteger, &limits.maxEntries) ||
       !readCount(env, argv[3], "maxBytes", kMaxSafeInteger, &limits.maxBytes) ||
@@ -223,43 +189,11 @@ napi_value Create(napi_env env, napi_callback_info info) {
   }
   limits.updateAgeOnGet = readBool(env, argv[5]);
   MapOptions options;
-  napi_valuetype seedType = napi_undefined;
-  if (argc > 6) napi_typeof(env, argv[6], &seedType);
-  if (seedType != napi_undefined) {
-    uint64_t seed = 0;
-    bool lossless = false;
-    if (napi_get_value_bigint_uint64(env, argv[6], &seed, &lossless) != napi_ok) {
-      return throwTypeError(env, "GoCache seed must be a bigint, got " + describeType(env, argv[6]));
-    }
-    options.seed = seed;
-    options.fixedSeed = true;
-  }
+  if (!readSeed(env, argc, argv, 6, "GoCache", &options)) return nullptr;
   ConcurrentMap* map = nullptr;
   Status status = SharedCache::create(options, limits, &map);
   if (status != Status::kOk) return throwStatus(env, status, "shared cache");
-  SyncRegistry& registry = SyncRegistry::global();
-  double id;
-  try {
-    id = registry.add(map, key, value);
-  } catch (const std::bad_alloc&) {
-    map->release();
-    throw;
-  }
-  double view;
-  try {
-    view = state->addView(map, id, key, value);
-  } catch (const std::bad_alloc&) {
-    registry.detach(id);
-    throw;
-  }
-  SyncView* v = state->findView(view);
-  v->isCache = true;
-  state->trackMemory(v);
-  napi_value result;
-  napi_create_array_with_length(env, 2, &result);
-  napi_set_element(env, result, 0, numberValue(env, view));
-  napi_set_element(env, result, 1, numberValue(env, id));
-  return result;
+  return openNewSyncMap(env, state, map, key, value, true);
 }
 
 // scacheAttach(id, keyKind, valueKind) -> [view, max, maxBytes, ttl, updateAgeOnGet]
@@ -271,47 +205,18 @@ napi_value Attach(napi_env env, napi_callback_info info) {
   if (argc < 3) return throwTypeError(env, "scacheAttach needs 3 arguments");
   SyncEnv* state = envOf(data);
   double id;
-  if (napi_get_value_double(env, argv[0], &id) != napi_ok) {
-    return throwTypeError(env, "GoCache handle id must be a number, got " + describeType(env, argv[0]));
-  }
   SyncKind key, value;
-  if (!readKind(env, argv[1], true, &key) || !readKind(env, argv[2], false, &value)) return nullptr;
-  ConcurrentMap* map = nullptr;
-  SyncKind actualKey = key, actualValue = value;
-  SyncRegistry& registry = SyncRegistry::global();
-  switch (registry.attach(id, key, value, &map, &actualKey, &actualValue)) {
-    case SyncRegistry::Attach::kOk:
-      break;
-    case SyncRegistry::Attach::kGone:
-      if (!exceptionPending(env)) {
-        napi_throw_error(env, "ERR_GOMAP_CLOSED",
-                         "GoCache handle names no live cache: every view of that cache was closed before this "
-                         "attach (keep a view open until the other threads have attached), or the handle is forged");
-      }
-      return nullptr;
-    case SyncRegistry::Attach::kWrongKinds:
-      return throwTypeError(env, std::string("GoCache handle says key kind '") + syncKindName(key) +
-                                     "' and value kind '" + syncKindName(value) + "', but the cache has key kind '" +
-                                     syncKindName(actualKey) + "' and value kind '" + syncKindName(actualValue) + "'");
-  }
+  ConcurrentMap* map = attachSyncMap(env, argv, kSharedCacheOwner, &id, &key, &value);
+  if (map == nullptr) return nullptr;
   if (map->cache() == nullptr) {
-    registry.detach(id);
+    SyncRegistry::global().detach(id);
     return throwTypeError(env, "GoCache.attach: the handle names a SyncMap, not a shared GoCache; use SyncMap.attach");
   }
-  double view;
-  try {
-    view = state->addView(map, id, key, value);
-  } catch (const std::bad_alloc&) {
-    registry.detach(id);
-    throw;
-  }
-  SyncView* v = state->findView(view);
-  v->isCache = true;
-  state->trackMemory(v);
+  const SyncView* view = openSyncView(state, map, id, key, value, true);
   const CacheLimits& limits = map->cache()->limits();
   napi_value result;
   napi_create_array_with_length(env, 5, &result);
-  napi_set_element(env, result, 0, numberValue(env, view));
+  napi_set_element(env, result, 0, numberValue(env, view->handle));
   napi_set_element(env, result, 1, numberValue(env, static_cast<double>(limits.maxEntries)));
   napi_set_element(env, result, 2, numberValue(env, static_cast<double>(limits.maxBytes)));
   napi_set_element(env, result, 3, numberValue(env, static_cast<double>(limits.ttl)));
@@ -354,22 +259,12 @@ napi_value Read(napi_env env, napi_callback_info info) {
 // keys through the thread's I/O area (io_area.h), as syncFastGet: cell 0 the view handle,
 // 1 the key; out: cell 3 found (0 / 1), cell 2 an 'f64' / 'i64' value.
 napi_value FastGet(napi_env env, napi_callback_info info) {
-  SyncEnv* state = SyncEnv::of(env);
-  if (state == nullptr) {
-    void* data = nullptr;
-    size_t argc = 0;
-    napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
-    state = envOf(data);
-  }
+  SyncEnv* state = fastCallEnv(env, info);
   uint64_t* io = state->io();
   SyncView* view = state->findView(ioDouble(io, kIoHandle));
   if (view == nullptr || !view->isCache) return throwCacheClosed(env);
   Blob key;
-  if (view->key == SyncKind::kF64) {
-    key = wordBlob(kTagNumber, f64KeyBits(bitsToF64(io[kIoKey])), state->keyScratch);
-  } else if (view->key == SyncKind::kI64) {
-    key = wordBlob(kTagBigInt, io[kIoKey], state->keyScratch);
-  } else {
+  if (!fastCallKey(state, view, &key)) {
     return throwTypeError(env, "GoCache internal error: a fast call on a cache whose keys are not numbers");
   }
   ebr::ThreadRecord* rec = state->record();
@@ -420,18 +315,7 @@ napi_value Size(napi_env env, napi_callback_info info) {
 napi_value Stats(napi_env env, napi_callback_info info) {
   CacheViewArgs<1> a(env, info);
   if (a.view == nullptr) return nullptr;
-  const CacheStats s = a.cache->stats();
-  napi_value result;
-  if (napi_create_object(env, &result) != napi_ok) return nullptr;
-  auto put = [&](const char* name, double v) { napi_set_named_property(env, result, name, numberValue(env, v)); };
-  put("hits", static_cast<double>(s.hits));
-  put("misses", static_cast<double>(s.misses));
-  put("evictions", static_cast<double>(s.evictions));
-  put("expirations", static_cast<double>(s.expirations));
-  put("size", static_cast<double>(s.size));
-  put("bytes", static_cast<double>(s.bytes));
-  put("tableBytes", static_cast<double>(a.cache->nativeBytes()));
-  return result;
+  return cacheStatsValue(env, a.cache->stats(), a.cache->nativeBytes());
 }
 
 // scacheEntries(view, keysOnly) -> [k0, v0, k1, v1, ...] ([k0, k1, ...] when keysOnly): a
@@ -444,25 +328,16 @@ napi_value Entries(napi_env env, napi_callback_info info) {
   ConcurrentMap::Iterator* it = nullptr;
   Status st = map->iterStart(*a.rec, &it);
   if (st != Status::kOk) return throwStatus(env, st, "GoCache entries");
-  napi_value out;
-  napi_create_array(env, &out);
-  uint32_t n = 0;
+  napi_value result;
+  napi_create_array(env, &result);
+  FlatEntries out{env, result, a.view->key, a.view->value, keysOnly};
   const uint64_t now = nowOf(a.view);
-  bool failed = false;
-  while (!failed && map->iterNext(*a.rec, it, kEntriesBatch, [&](Blob k, Blob v) {
-    if (failed || !SharedCache::liveAt(k, now)) return;
-    napi_value kj = syncBlobToJs(env, a.view->key, k);
-    napi_value vj = keysOnly ? nullptr : syncBlobToJs(env, a.view->value, v);
-    if (kj == nullptr || (!keysOnly && vj == nullptr)) {
-      failed = true;
-      return;
-    }
-    napi_set_element(env, out, n++, kj);
-    if (!keysOnly) napi_set_element(env, out, n++, vj);
+  while (!out.failed && map->iterNext(*a.rec, it, kEntriesBatch, [&](Blob k, Blob v) {
+    if (SharedCache::liveAt(k, now)) out.add(k, v);
   }) != 0) {
   }
   map->iterEnd(it);
-  return failed ? nullptr : out;
+  return out.failed ? nullptr : result;
 }
 
 // ---- writes (under the cache's write lock, in the core) ------------------------------------

@@ -24,13 +24,16 @@
 #include "core/alloc.h"
 #include "errors.h"
 #include "function_table.h"
+#include "guarded.h"
 #include "js_args.h"
+#include "js_values.h"
 #include "testing.h"
 #include "io_area.h"
 #include "packed.h"
 #include "sync_codec.h"
 #include "sync_env.h"
 #include "sync_registry.h"
+#include "sync_view_calls.h"
 
 namespace gomap::addon {
 
@@ -46,24 +49,6 @@ napi_value throwViewClosed(napi_env env) {
   if (!exceptionPending(env))
     napi_throw_error(env, "ERR_GOMAP_CLOSED", "SyncMap is closed: this view cannot be used after close()");
   return nullptr;
-}
-
-napi_value undefinedValue(napi_env env) {
-  napi_value u;
-  napi_get_undefined(env, &u);
-  return u;
-}
-
-napi_value boolValue(napi_env env, bool b) {
-  napi_value v;
-  napi_get_boolean(env, b, &v);
-  return v;
-}
-
-napi_value numberValue(napi_env env, double d) {
-  napi_value v;
-  napi_create_double(env, d, &v);
-  return v;
 }
 
 // The open view a handle argument names: TypeError when it is not a number,
@@ -119,37 +104,10 @@ bool readValue(napi_env env, SyncScratch& scratch, const SyncView* view, napi_va
   return readSyncBlob(env, view->value, false, value, scratch, out);
 }
 
-// A kind name argument ('f64', 'i64', 'string', 'bytes', and for values 'json', 'v8').
-bool readKind(napi_env env, napi_value value, bool isKey, SyncKind* out) {
-  char buf[16];
-  size_t len = 0;
-  if (napi_get_value_string_utf8(env, value, buf, sizeof buf, &len) == napi_ok) {
-    const int count = isKey ? 4 : kSyncKindCount;
-    for (int i = 0; i < count; ++i) {
-      if (std::strcmp(buf, syncKindName(static_cast<SyncKind>(i))) == 0) {
-        *out = static_cast<SyncKind>(i);
-        return true;
-      }
-    }
-  }
-  throwTypeError(env, isKey ? "SyncMap key kind must be one of 'string', 'f64', 'i64', 'bytes'"
-                            : "SyncMap value kind must be one of 'string', 'f64', 'i64', 'bytes', 'json', 'v8'");
-  return false;
-}
-
-
-// Runs a callback body, turning C++ allocation failure into a RangeError: no C++
-// exception may reach V8.
+// Every callback runs guarded (guarded.h): no C++ exception may reach V8.
+constexpr char kCall[] = "SyncMap call";
 template <napi_value (*Body)(napi_env, napi_callback_info)>
-napi_value guarded(napi_env env, napi_callback_info info) {
-  try {
-    return Body(env, info);
-  } catch (const std::bad_alloc&) {
-    return throwStatus(env, Status::kNoMemory, "SyncMap call");
-  } catch (...) {
-    return throwRangeError(env, "SyncMap call failed in native code");
-  }
-}
+constexpr napi_callback guarded = guardedCall<kCall, Body>;
 
 // ---- creating, attaching, closing views ----------------------------------------------
 
@@ -161,7 +119,10 @@ napi_value Create(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
   SyncEnv* state = envOf(data);
   SyncKind key, value;
-  if (!readKind(env, argv[0], true, &key) || !readKind(env, argv[1], false, &value)) return nullptr;
+  if (!readSyncKind(env, argv[0], true, kSyncMapOwner, &key) ||
+      !readSyncKind(env, argv[1], false, kSyncMapOwner, &value)) {
+    return nullptr;
+  }
   MapOptions options;
   double hint;
   if (napi_get_value_double(env, argv[2], &hint) != napi_ok) {
@@ -171,41 +132,11 @@ napi_value Create(napi_env env, napi_callback_info info) {
     return throwRangeError(env, "SyncMap hint must be an integer from 0 to 2^53 - 1");
   }
   options.hint = static_cast<uint64_t>(hint);
-  napi_valuetype seedType = napi_undefined;
-  if (argc > 3) napi_typeof(env, argv[3], &seedType);
-  if (seedType != napi_undefined) {
-    uint64_t seed = 0;
-    bool lossless = false;
-    if (napi_get_value_bigint_uint64(env, argv[3], &seed, &lossless) != napi_ok) {
-      return throwTypeError(env, "SyncMap seed must be a bigint, got " + describeType(env, argv[3]));
-    }
-    options.seed = seed;
-    options.fixedSeed = true;
-  }
+  if (!readSeed(env, argc, argv, 3, "SyncMap", &options)) return nullptr;
   ConcurrentMap* map = nullptr;
   Status status = ConcurrentMap::create(options, &map);
   if (status != Status::kOk) return throwStatus(env, status, "hint");
-  SyncRegistry& registry = SyncRegistry::global();
-  double id;
-  try {
-    id = registry.add(map, key, value);
-  } catch (const std::bad_alloc&) {
-    map->release();
-    throw;
-  }
-  double view;
-  try {
-    view = state->addView(map, id, key, value);
-  } catch (const std::bad_alloc&) {
-    registry.detach(id);
-    throw;
-  }
-  state->trackMemory(state->findView(view));
-  napi_value result;
-  napi_create_array_with_length(env, 2, &result);
-  napi_set_element(env, result, 0, numberValue(env, view));
-  napi_set_element(env, result, 1, numberValue(env, id));
-  return result;
+  return openNewSyncMap(env, state, map, key, value, false);
 }
 
 // syncAttach(id, keyKind, valueKind) -> view
@@ -216,42 +147,14 @@ napi_value Attach(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
   SyncEnv* state = envOf(data);
   double id;
-  if (napi_get_value_double(env, argv[0], &id) != napi_ok) {
-    return throwTypeError(env, "SyncMap handle id must be a number, got " + describeType(env, argv[0]));
-  }
   SyncKind key, value;
-  if (!readKind(env, argv[1], true, &key) || !readKind(env, argv[2], false, &value)) return nullptr;
-  ConcurrentMap* map = nullptr;
-  SyncKind actualKey = key, actualValue = value;
-  SyncRegistry& registry = SyncRegistry::global();
-  switch (registry.attach(id, key, value, &map, &actualKey, &actualValue)) {
-    case SyncRegistry::Attach::kOk:
-      break;
-    case SyncRegistry::Attach::kGone:
-      if (!exceptionPending(env)) {
-        napi_throw_error(env, "ERR_GOMAP_CLOSED",
-                         "SyncMap handle names no live map: every view of that map was closed before this attach "
-                         "(keep a view open until the other threads have attached), or the handle is forged");
-      }
-      return nullptr;
-    case SyncRegistry::Attach::kWrongKinds:
-      return throwTypeError(env, std::string("SyncMap handle says key kind '") + syncKindName(key) +
-                                     "' and value kind '" + syncKindName(value) + "', but the map has key kind '" +
-                                     syncKindName(actualKey) + "' and value kind '" + syncKindName(actualValue) + "'");
-  }
+  ConcurrentMap* map = attachSyncMap(env, argv, kSyncMapOwner, &id, &key, &value);
+  if (map == nullptr) return nullptr;
   if (map->cache() != nullptr) {
-    registry.detach(id);
+    SyncRegistry::global().detach(id);
     return throwTypeError(env, "SyncMap.attach: the handle names a shared GoCache; use GoCache.attach");
   }
-  double view;
-  try {
-    view = state->addView(map, id, key, value);
-  } catch (const std::bad_alloc&) {
-    registry.detach(id);
-    throw;
-  }
-  state->trackMemory(state->findView(view));
-  return numberValue(env, view);
+  return numberValue(env, openSyncView(state, map, id, key, value, false)->handle);
 }
 
 // syncClose(view) -> boolean (false: closed already; never throws for a stale handle)
@@ -568,29 +471,19 @@ napi_value IterNext(napi_env env, napi_callback_info info) {
   SyncIter* iter = a.state->findIterator(itHandle);
   if (iter == nullptr) return result;
   if (iter->owner != view) return throwTypeError(env, "SyncMap iterator does not belong to this view");
-  const SyncKind keyKind = view->key, valueKind = view->value;
-  uint32_t count = 0, index = 0;
-  bool failed = false;
+  FlatEntries out{env, result, view->key, view->value, keysOnly};
+  uint32_t count = 0;
   auto onEntry = [&](Blob k, Blob v) {
-    if (failed) return;
-    napi_value jk = syncBlobToJs(env, keyKind, k);
-    napi_value jv = keysOnly ? nullptr : syncBlobToJs(env, valueKind, v);
-    if (jk == nullptr || (!keysOnly && jv == nullptr)) {
-      failed = true;
-      return;
-    }
-    napi_set_element(env, result, index++, jk);
-    if (!keysOnly) napi_set_element(env, result, index++, jv);
-    ++count;
+    if (out.add(k, v)) ++count;
   };
   bool finished = false;
-  while (count < batch && !failed) {
+  while (count < batch && !out.failed) {
     if (view->map->iterNext(*a.rec, iter->it, batch - count, onEntry) == 0) {
       finished = true;
       break;
     }
   }
-  if (failed) return nullptr;
+  if (out.failed) return nullptr;
   if (finished) a.state->endIterator(iter);
   return result;
 }
@@ -719,25 +612,14 @@ struct FastArgs {
   ebr::ThreadRecord* rec = nullptr;
   Blob key{0, nullptr, 0};
   FastArgs(napi_env env, napi_callback_info info) {
-    state = SyncEnv::of(env);
-    if (state == nullptr) {
-      void* data = nullptr;
-      size_t argc = 0;
-      napi_get_cb_info(env, info, &argc, nullptr, nullptr, &data);
-      state = envOf(data);
-    }
-    uint64_t* io = state->io();
-    view = state->findView(ioDouble(io, kIoHandle));
+    state = fastCallEnv(env, info);
+    view = state->findView(ioDouble(state->io(), kIoHandle));
     if (view == nullptr || view->isCache) {
       throwViewClosed(env);
       view = nullptr;
       return;
     }
-    if (view->key == SyncKind::kF64) {
-      key = wordBlob(kTagNumber, f64KeyBits(bitsToF64(io[kIoKey])), state->keyScratch);
-    } else if (view->key == SyncKind::kI64) {
-      key = wordBlob(kTagBigInt, io[kIoKey], state->keyScratch);
-    } else {
+    if (!fastCallKey(state, view, &key)) {
       throwTypeError(env, "SyncMap internal error: a fast call on a map whose keys are not numbers");
       view = nullptr;
       return;

@@ -29,6 +29,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/go_map.h"  // MapOptions
+#include "core/map_stats.h"
+
 namespace gomap::wasm {
 
 struct Arg {
@@ -51,6 +54,33 @@ struct Io {
 static_assert(offsetof(Io, key) == 0 && offsetof(Io, value) == 24 && offsetof(Io, out) == 48 &&
                   offsetof(Io, stats) == 72,
               "lib/wasm/layout.ts mirrors this layout");
+
+// The MapOptions of a create export: `hint` entries, and the seed JS always passes, as
+// two 32-bit words (lib/wasm/heap.ts seedWords).
+inline MapOptions seededOptions(double hint, uint32_t seedLo, uint32_t seedHi) {
+  MapOptions options;
+  options.hint = static_cast<uint64_t>(hint);
+  options.seed = (static_cast<uint64_t>(seedHi) << 32) | seedLo;
+  options.fixedSeed = true;
+  return options;
+}
+
+// A map's MapStats as the kStatsCount doubles of Io::stats, in API.md's order (the
+// gomap_stats exports write them; lib/wasm/heap.ts mapStatsAt reads them).
+inline void writeMapStats(const MapStats& s, double* out) {
+  out[0] = static_cast<double>(s.count);
+  out[1] = s.B;
+  out[2] = static_cast<double>(s.buckets);
+  out[3] = static_cast<double>(s.overflowBuckets);
+  out[4] = s.loadFactor;
+  out[5] = s.growing ? 1 : 0;
+  out[6] = static_cast<double>(s.oldBuckets);
+  out[7] = static_cast<double>(s.evacuated);
+  out[8] = static_cast<double>(s.grows);
+  out[9] = static_cast<double>(s.sameSizeGrows);
+  out[10] = static_cast<double>(s.shrinks);
+  out[11] = static_cast<double>(s.bytes);
+}
 
 // Results of the calls that may fail (negative, so they never collide with counts).
 constexpr int32_t kResultNoMemory = -1;

@@ -75,9 +75,7 @@ GOMAP_CACHE_EXPORT(gomap_cache_io) uint32_t gomap_cache_io() { return addressOf(
 GOMAP_CACHE_EXPORT(gomap_cache_create)
 uint32_t gomap_cache_create(int32_t keyKind, int32_t valueKind, double maxEntries, double maxBytes, double ttl,
                             int32_t updateAgeOnGet, int32_t report, uint32_t seedLo, uint32_t seedHi) {
-  MapOptions options;
-  options.seed = (static_cast<uint64_t>(seedHi) << 32) | seedLo;
-  options.fixedSeed = true;
+  const MapOptions options = seededOptions(0, seedLo, seedHi);
   CacheLimits limits;
   limits.maxEntries = ms(maxEntries);
   limits.maxBytes = ms(maxBytes);

@@ -69,7 +69,6 @@ WasmMap* createWasmMap(int32_t keyKind, int32_t valueKind, const MapOptions& opt
 }  // namespace gomap::wasm
 
 using gomap::MapOptions;
-using gomap::MapStats;
 using gomap::Status;
 using namespace gomap::wasm;
 
@@ -99,10 +98,7 @@ GOMAP_EXPORT(gomap_scratch) uint32_t gomap_scratch(uint32_t bytes) {
 // in out.word). Kinds: 0 f64, 1 i64, 2 string, 3 bytes, 4 any. The seed is always given.
 GOMAP_EXPORT(gomap_create)
 uint32_t gomap_create(int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
-  MapOptions options;
-  options.hint = static_cast<uint64_t>(hint);
-  options.seed = (static_cast<uint64_t>(seedHi) << 32) | seedLo;
-  options.fixedSeed = true;
+  const MapOptions options = seededOptions(hint, seedLo, seedHi);
   Status status = Status::kOk;
   WasmMap* map = createWasmMap(keyKind, valueKind, options, &status);
   if (map == nullptr) {
@@ -151,20 +147,7 @@ GOMAP_EXPORT(gomap_clear) void gomap_clear(uint32_t map) { mapAt(map)->clear(); 
 
 // The map's MapStats into io.stats, in API.md's order.
 GOMAP_EXPORT(gomap_stats) void gomap_stats(uint32_t map) {
-  const MapStats s = mapAt(map)->stats();
-  double* out = g_io.stats;
-  out[0] = static_cast<double>(s.count);
-  out[1] = s.B;
-  out[2] = static_cast<double>(s.buckets);
-  out[3] = static_cast<double>(s.overflowBuckets);
-  out[4] = s.loadFactor;
-  out[5] = s.growing ? 1 : 0;
-  out[6] = static_cast<double>(s.oldBuckets);
-  out[7] = static_cast<double>(s.evacuated);
-  out[8] = static_cast<double>(s.grows);
-  out[9] = static_cast<double>(s.sameSizeGrows);
-  out[10] = static_cast<double>(s.shrinks);
-  out[11] = static_cast<double>(s.bytes);
+  writeMapStats(mapAt(map)->stats(), g_io.stats);
 }
 
 GOMAP_EXPORT(gomap_reserve) int32_t gomap_reserve(uint32_t map, double n) {

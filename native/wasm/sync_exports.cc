@@ -176,7 +176,6 @@ using gomap::Blob;
 using gomap::ConcurrentMap;
 using gomap::LockGuard;
 using gomap::MapOptions;
-using gomap::MapStats;
 using gomap::Mutex;
 using gomap::Status;
 using namespace gomap::wasm;
@@ -235,10 +234,7 @@ GOMAP_EXPORT(gomap_sync_scratch) uint32_t gomap_sync_scratch(uint32_t thread, ui
 // Kinds are the façade's codes (lib/wasm/sync-binding.ts); stored for attach's check.
 GOMAP_EXPORT(gomap_sync_create)
 double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
-  MapOptions options;
-  options.hint = static_cast<uint64_t>(hint);
-  options.seed = (static_cast<uint64_t>(seedHi) << 32) | seedLo;
-  options.fixedSeed = true;
+  const MapOptions options = seededOptions(hint, seedLo, seedHi);
   ConcurrentMap* map = nullptr;
   Status s = ConcurrentMap::create(options, &map);
   if (s != Status::kOk) return resultOf(s);
@@ -334,28 +330,37 @@ GOMAP_EXPORT(gomap_sync_delete) int32_t gomap_sync_delete(uint32_t thread, uint3
   return copied ? 1 : kResultNoMemory;  // removed, but the value could not be copied out
 }
 
-// 1 loaded (the present value to io.out, nothing stored), 0 stored, or a negative result.
-GOMAP_EXPORT(gomap_sync_load_or_store) int32_t gomap_sync_load_or_store(uint32_t thread, uint32_t map) {
+// The two calls that store io.value and copy the value they met to io.out, with the same
+// signature in the core (as the addon's ExchangeCall): 1 met a value, 0 did not, or a
+// negative result.
+namespace {
+
+enum class Exchange { kLoadOrStore, kSwap };
+
+template <Exchange kOp>
+int32_t exchange(uint32_t thread, uint32_t map) {
   Thread* t = threadAt(thread);
   t->outLength = 0;
   bool loaded = false, copied = true;
-  Status s = mapAt(map)->loadOrStore(*t->rec, blobOf(t->io.key), blobOf(t->io.value),
-                                     [&](Blob v) { copied = copyOut(t, &t->io.out, v); }, &loaded);
+  auto onValue = [&](Blob v) { copied = copyOut(t, &t->io.out, v); };
+  const Blob key = blobOf(t->io.key), value = blobOf(t->io.value);
+  Status s = kOp == Exchange::kSwap ? mapAt(map)->swap(*t->rec, key, value, onValue, &loaded)
+                                    : mapAt(map)->loadOrStore(*t->rec, key, value, onValue, &loaded);
   if (s != Status::kOk) return resultOf(s);
   if (!loaded) return 0;
   return copied ? 1 : kResultNoMemory;
 }
 
+}  // namespace
+
+// 1 loaded (the present value to io.out, nothing stored), 0 stored, or a negative result.
+GOMAP_EXPORT(gomap_sync_load_or_store) int32_t gomap_sync_load_or_store(uint32_t thread, uint32_t map) {
+  return exchange<Exchange::kLoadOrStore>(thread, map);
+}
+
 // Stores io.value: 1 with the previous value in io.out, 0 when the key was absent.
 GOMAP_EXPORT(gomap_sync_swap) int32_t gomap_sync_swap(uint32_t thread, uint32_t map) {
-  Thread* t = threadAt(thread);
-  t->outLength = 0;
-  bool loaded = false, copied = true;
-  Status s = mapAt(map)->swap(*t->rec, blobOf(t->io.key), blobOf(t->io.value),
-                              [&](Blob v) { copied = copyOut(t, &t->io.out, v); }, &loaded);
-  if (s != Status::kOk) return resultOf(s);
-  if (!loaded) return 0;
-  return copied ? 1 : kResultNoMemory;
+  return exchange<Exchange::kSwap>(thread, map);
 }
 
 // 1 swapped (io.old matched), 0 not, or a negative result.
@@ -397,20 +402,7 @@ GOMAP_EXPORT(gomap_sync_clear) void gomap_sync_clear(uint32_t thread, uint32_t m
 // The map's MapStats into io.stats, in API.md's order.
 GOMAP_EXPORT(gomap_sync_stats) void gomap_sync_stats(uint32_t thread, uint32_t map) {
   Thread* t = threadAt(thread);
-  const MapStats s = mapAt(map)->stats(*t->rec);
-  double* out = t->io.stats;
-  out[0] = static_cast<double>(s.count);
-  out[1] = s.B;
-  out[2] = static_cast<double>(s.buckets);
-  out[3] = static_cast<double>(s.overflowBuckets);
-  out[4] = s.loadFactor;
-  out[5] = s.growing ? 1 : 0;
-  out[6] = static_cast<double>(s.oldBuckets);
-  out[7] = static_cast<double>(s.evacuated);
-  out[8] = static_cast<double>(s.grows);
-  out[9] = static_cast<double>(s.sameSizeGrows);
-  out[10] = static_cast<double>(s.shrinks);
-  out[11] = static_cast<double>(s.bytes);
+  writeMapStats(mapAt(map)->stats(*t->rec), t->io.stats);
 }
 
 // ---- iteration -------------------------------------------------------------------------------------

@@ -523,3 +523,8 @@ export function fcRuns(base: number): number {
   const scale = Number(process.env.GOMAP_FC_SCALE ?? '1');
   return Math.max(1, Math.round(base * (Number.isFinite(scale) && scale > 0 ? scale : 1)));
 }
+
+/** The key kinds of SyncMap and shared GoCache (no 'any'). */
+export const SYNC_KEY_KINDS = ['string', 'f64', 'i64', 'bytes'] as const;
+/** The value kinds of SyncMap and shared GoCache (no 'any'). */
+export const SYNC_VALUE_KINDS = ['string', 'f64', 'i64', 'bytes', 'json', 'v8'] as const;

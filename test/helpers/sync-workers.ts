@@ -66,3 +66,32 @@ export async function runInWorker<T>(code: string, data: Record<string, unknown>
 export function allExited(workers: readonly Worker[]): Promise<unknown> {
   return Promise.all(workers.map((w) => (w.threadId === -1 ? Promise.resolve() : new Promise((r) => w.once('exit', r)))));
 }
+
+/**
+ * Worker code (CommonJS text, after `workerData` is in scope) defining `barrier()`: the
+ * worker checks in at the gate `workerData.gate` (from {@link makeGate}) and waits until
+ * the test opens it. Without a gate, barrier() returns at once.
+ */
+export const WORKER_BARRIER = `
+  const gate = workerData.gate ? new Int32Array(workerData.gate) : null;
+  function barrier() {
+    if (!gate) return;
+    Atomics.add(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    while (Atomics.load(gate, 1) === 0) Atomics.wait(gate, 1, 0, 50);
+  }
+`;
+
+/** A barrier for `n` workers (pass `gate` as workerData.gate): they wait until this thread opens it. */
+export function makeGate(): { gate: SharedArrayBuffer; openWhen: (n: number) => Promise<void> } {
+  const gate = new SharedArrayBuffer(8);
+  const cells = new Int32Array(gate);
+  return {
+    gate,
+    async openWhen(n: number) {
+      while (Atomics.load(cells, 0) < n) await new Promise((r) => setTimeout(r, 1));
+      Atomics.store(cells, 1, 1);
+      Atomics.notify(cells, 1);
+    },
+  };
+}
