@@ -109,7 +109,7 @@ export interface SyncBinding {
    * Views and iterators of this thread, shared maps alive in the process, and objects
    * retired to epoch reclamation but not freed yet (tests).
    */
-  syncLiveHandles(): { views: number; iterators: number; maps: number; retired: number };
+  syncLiveHandles(): { views: number; iterators: number; maps: number; retired: number; heapPages?: number };
   /**
    * Tests only, present when the addon was loaded with `GOMAP_TESTING=1`: the `n`-th native
    * allocation from now fails, in the whole process (0 disarms).

@@ -100,6 +100,7 @@ const EXPECTED_THREADS_EXPORTS = [
   'gomap_sync_fail_nth_allocation',
   'gomap_sync_collect',
   'gomap_sync_pending',
+  'gomap_sync_heap_pages',
 ];
 
 interface WasmModuleApi {

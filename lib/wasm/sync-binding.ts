@@ -45,8 +45,18 @@ import { closedError, rangeError, typeError } from '../errors.ts';
 import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncPackedBatch, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
 import { bytesLength, isBytes, mapStatsAt, MAX_BLOB_BYTES, MemoryViews, nativeTypeName, seedWords, TAG_BIGINT, TAG_BYTES, TAG_NUMBER } from './heap.ts';
 
-/** Pages of a new shared memory (scripts/build-wasm.mjs links the module for it). */
-const INITIAL_PAGES = 64;
+/**
+ * Pages of a new shared memory: all of it (4 GiB), so that it never grows. V8 tells the
+ * other threads' instances about a shared memory's growth lazily (at their next interrupt
+ * check), and a lock-free reader in another thread can follow a pointer, published by a
+ * writer, into the new pages before its instance knows they exist: it traps "memory
+ * access out of bounds" (seen in the readers-racing-a-growing-writer test). Made whole at
+ * once, the memory costs address space only: pages are backed when first touched.
+ * (The module is linked for 64 pages at least: scripts/build-wasm.mjs.)
+ */
+const INITIAL_PAGES = 65536;
+/** What a memory given to attach must have at least (the module's declared minimum). */
+const LINKED_PAGES = 64;
 /** The memory's maximum: 4 GiB, all of wasm32 (V8 reserves it up front: virtual only). */
 const MAX_PAGES = 65536;
 /** Each thread's stack in linear memory (the core's deepest frames need a few KiB). */
@@ -124,6 +134,7 @@ interface ThreadsExports {
   gomap_sync_fail_nth_allocation(n: number): void;
   gomap_sync_collect(thread: number): number;
   gomap_sync_pending(): number;
+  gomap_sync_heap_pages(): number;
 }
 
 /** The parts of the global `WebAssembly` namespace used here. */
@@ -285,7 +296,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
 
   function domainOf(memory: SharedMemory): Domain {
     const buffer = memory.buffer;
-    if (buffer.byteLength < INITIAL_PAGES * 65536 || new Uint32Array(buffer, 0, 1)[0] !== MEMORY_MAGIC) {
+    if (buffer.byteLength < LINKED_PAGES * 65536 || new Uint32Array(buffer, 0, 1)[0] !== MEMORY_MAGIC) {
       throw typeError("SyncMap.attach: the handle's 'memory' is not the memory of a SyncMap");
     }
     const id = new Float64Array(buffer, 0, 2)[MEMORY_ID_INDEX]!;
@@ -829,11 +840,13 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
       // Maps and retired objects of every shared memory this thread knows.
       let maps = 0;
       let retired = 0;
+      let heapPages = 0;
       for (const d of domains.values()) {
         maps += d.x.gomap_sync_live_maps();
         retired += d.x.gomap_sync_pending();
+        heapPages += d.x.gomap_sync_heap_pages();
       }
-      return { views: liveViews, iterators: iteratorOwners.size, maps, retired };
+      return { views: liveViews, iterators: iteratorOwners.size, maps, retired, heapPages };
     },
   };
 

@@ -254,3 +254,11 @@ void* operator new(std::size_t bytes, std::align_val_t align) {
 void operator delete(void* p, std::align_val_t) noexcept { free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { free(p); }
+
+// Pages below the heap's top: how far the allocator has reached into linear memory (tests
+// check that memory is reused; the memory itself is created at its maximum size and
+// never grows, see lib/wasm/sync-binding.ts).
+extern "C" __attribute__((export_name("gomap_sync_heap_pages"))) uint32_t gomap_sync_heap_pages() {
+  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  return g_top;
+}
