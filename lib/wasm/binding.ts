@@ -117,6 +117,21 @@ export function createWasmBinding(file: string): NativeBinding {
     return error;
   }
 
+  /**
+   * Runs `call` (one export called on `rec`) and takes the map out of service if it
+   * traps. For the calls made once per batch, iterator or maintenance operation; the
+   * single-key calls (get, has, set, delete and their fast forms) keep the same
+   * try/catch written inline, so that no closure is made on their path.
+   */
+  function callMap<T>(rec: MapRecord, call: () => T): T {
+    try {
+      return call();
+    } catch (e) {
+      throw retire(rec, e);
+    }
+  }
+
+
   // ---- keys and values into linear memory (heap.ts: the writers both bindings share) ---------
 
   const blobBound = (kind: number, v: unknown): number => heap.blobBound(kind, v);
@@ -378,11 +393,7 @@ export function createWasmBinding(file: string): NativeBinding {
 
   /** Values of a getMany (undefined for misses); found flags to `foundOut` if given. */
   function lookUpMany(rec: MapRecord, n: number, layout: { keys: number; values: number; found: number }): void {
-    try {
-      x.gomap_get_many(rec.ptr, n, layout.keys, layout.values, layout.found);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    callMap(rec, () => x.gomap_get_many(rec.ptr, n, layout.keys, layout.values, layout.found));
   }
 
   function getMany(h: MapHandle, keys: readonly unknown[], refIds?: readonly (number | undefined)[]): unknown[] {
@@ -401,12 +412,7 @@ export function createWasmBinding(file: string): NativeBinding {
 
   /** Stores a laid-out batch; writes stored slab indexes back to `slab`. */
   function storeMany(rec: MapRecord, n: number, layout: { keys: number; values: number }, slab: Uint32Array | undefined): number {
-    let result: number;
-    try {
-      result = x.gomap_set_many(rec.ptr, n, layout.keys, layout.values);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    const result = callMap(rec, () => x.gomap_set_many(rec.ptr, n, layout.keys, layout.values));
     heap.refresh();
     if (result < 0) throw statusError(result, 'setMany');
     if (slab !== undefined) {
@@ -552,11 +558,7 @@ export function createWasmBinding(file: string): NativeBinding {
     const f = base + 16 * n;
     if (keys instanceof Float64Array) heap.f64.set(keys, k);
     else heap.i64.set(keys, k);
-    try {
-      x.gomap_get_many_words(rec.ptr, n, base, base + 8 * n, f);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    callMap(rec, () => x.gomap_get_many_words(rec.ptr, n, base, base + 8 * n, f));
     found.set(heap.u8.subarray(f, f + n));
     // Misses get whatever the scratch held: the caller reads only what found[] marks.
     if (out instanceof Float64Array) out.set(heap.f64.subarray(v, v + n));
@@ -571,12 +573,7 @@ export function createWasmBinding(file: string): NativeBinding {
     else heap.i64.set(keys.subarray(0, n), k);
     if (values instanceof Float64Array) heap.f64.set(values.subarray(0, n), k + n);
     else heap.i64.set(values.subarray(0, n), k + n);
-    let result: number;
-    try {
-      result = x.gomap_set_many_words(rec.ptr, n, base, base + 8 * n);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    const result = callMap(rec, () => x.gomap_set_many_words(rec.ptr, n, base, base + 8 * n));
     heap.refresh();
     if (result < 0) throw statusError(result, 'setMany');
     return result;
@@ -645,12 +642,7 @@ export function createWasmBinding(file: string): NativeBinding {
 
   function iterStart(h: MapHandle): IteratorHandle {
     const rec = findMap(h);
-    let ptr: number;
-    try {
-      ptr = x.gomap_iter_start(rec.ptr);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    const ptr = callMap(rec, () => x.gomap_iter_start(rec.ptr));
     heap.refresh();
     if (ptr === 0) throw noMemory('iterator');
     const record = iterators.add((handle) => ({ handle, ptr, map: rec }));
@@ -792,21 +784,13 @@ export function createWasmBinding(file: string): NativeBinding {
 
   function clear(h: MapHandle): void {
     const rec = findMap(h);
-    try {
-      x.gomap_clear(rec.ptr);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    callMap(rec, () => x.gomap_clear(rec.ptr));
     heap.refresh();
   }
 
   function stats(h: MapHandle): MapStats {
     const rec = findMap(h);
-    try {
-      x.gomap_stats(rec.ptr);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    callMap(rec, () => x.gomap_stats(rec.ptr));
     return mapStatsAt(heap.f64, (IO + IO_STATS) >>> 3);
   }
 
@@ -817,24 +801,14 @@ export function createWasmBinding(file: string): NativeBinding {
   function reserve(h: MapHandle, n: number): void {
     const rec = findMap(h);
     const count = readCount(n, 'reserve(n)');
-    let result: number;
-    try {
-      result = x.gomap_reserve(rec.ptr, count);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    const result = callMap(rec, () => x.gomap_reserve(rec.ptr, count));
     heap.refresh();
     if (result < 0) throw statusError(result, 'reserve(n)');
   }
 
   function shrink(h: MapHandle): void {
     const rec = findMap(h);
-    let result: number;
-    try {
-      result = x.gomap_shrink(rec.ptr);
-    } catch (e) {
-      throw retire(rec, e);
-    }
+    const result = callMap(rec, () => x.gomap_shrink(rec.ptr));
     heap.refresh();
     if (result < 0) throw statusError(result, 'shrink()');
   }
