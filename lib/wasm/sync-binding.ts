@@ -49,9 +49,10 @@ import { bytesLength, isBytes, mapStatsAt, MAX_BLOB_BYTES, MemoryViews, nativeTy
  * Pages of a new shared memory: all of it (4 GiB), so that it never grows. V8 tells the
  * other threads' instances about a shared memory's growth lazily (at their next interrupt
  * check), and a lock-free reader in another thread can follow a pointer, published by a
- * writer, into the new pages before its instance knows they exist: it traps "memory
- * access out of bounds" (seen in the readers-racing-a-growing-writer test). Made whole at
- * once, the memory costs address space only: pages are backed when first touched.
+ * writer, into the new pages before its instance knows they exist, and trap "memory
+ * access out of bounds". Made whole at once, the memory costs address space only: pages
+ * are backed when first touched. (This removed one suspect of the readers-racing-a-growing-
+ * writer failure, not the failure: see test/syncmap.workers.test.ts.)
  * (The module is linked for 64 pages at least: scripts/build-wasm.mjs.)
  */
 const INITIAL_PAGES = 65536;
