@@ -321,6 +321,8 @@ class GoMap {
     uint8_t* b = findInChain(home, key, map_detail::topHash(hash), &i);
     return b == nullptr ? nullptr : valueSlot(b, i);
   }
+  // getMany where prefetchForRead is a real load: the same stages, on blocks of keys.
+  void getManyInGroups(const KeyView* keys, size_t n, ValueView* out, bool* found) const;
   // Starts loading every cache line of bucket b before its tophash is read. A hit reads
   // the tophash line, then the key's line, then the value's: in a table larger than the
   // caches those are two or three misses one after the other; started together they cost
@@ -1165,22 +1167,65 @@ Status GoMap<K, V>::rebuild(unsigned B) {
 
 template <class K, class V>
 void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* found) const {
-  // A three-stage software pipeline over the batch, in blocks of kBlock keys, kAhead
-  // blocks between stages (kBlock * kAhead = 8 keys either way):
-  //   1. block j + 2a: hash its keys, find their home buckets, start loading the buckets'
-  //                    tophash lines;
-  //   2. block j + a:  their tophash lines have arrived; match the tophashes and start
-  //                    loading the first candidates' key and value slots (usually other
-  //                    cache lines);
-  //   3. block j:      the full lookups, which now mostly hit in cache.
-  // Independent misses overlap: up to 16 keys' lines in flight, where a lone lookup pays
-  // two or three misses one after the other. Where "prefetch" is a prefetch hint, blocks
-  // of one key do it (the hints never stall). Where it is a real load (WebAssembly, see
-  // prefetch.h), a load that misses stalls retirement, and only loads issued close
-  // together overlap: blocks of 8 keys, so that stage 1 hashes all 8 keys first and then
-  // issues their 8 loads back to back, and stage 2 issues its loads in one short loop.
-  constexpr size_t kBlock = kPrefetchIsLoad ? 8 : 1;
-  constexpr size_t kAhead = 8 / kBlock;
+  // A three-stage software pipeline over the batch, kDistance keys between stages:
+  //   1. key i + 2d: hash it, find its home bucket, start loading the bucket's tophash line;
+  //   2. key i + d:  its tophash line has arrived; match the tophash and start loading the
+  //                  first candidate's key and value slots (usually other cache lines);
+  //   3. key i:      the full lookup, which now mostly hits in cache.
+  // Independent misses overlap: up to 2d lines in flight, where a lone lookup pays two or
+  // three misses one after the other. Where "prefetch" is a real load (WebAssembly, see
+  // prefetch.h), getManyInGroups runs the same stages on blocks of keys.
+  if constexpr (kPrefetchIsLoad) {
+    getManyInGroups(keys, n, out, found);
+    return;
+  }
+  constexpr size_t kDistance = 8;
+  constexpr size_t kRing = 4 * kDistance;  // a power of two > 2d
+  if (count_ == 0) {
+    for (size_t i = 0; i < n; ++i) found[i] = false;
+    return;
+  }
+  uint64_t hashes[kRing];
+  uint8_t* buckets[kRing];
+  auto stage1 = [&](size_t k) {
+    const uint64_t h = hashOf(keys[k]);
+    uint8_t* const b = homeBucket(h);
+    hashes[k % kRing] = h;
+    buckets[k % kRing] = b;
+    prefetchForRead(b);
+  };
+  auto stage2 = [&](size_t k) {
+    uint8_t* const b = buckets[k % kRing];
+    const uint64_t m = map_detail::matchMask(map_detail::loadTopHashes(b), map_detail::topHash(hashes[k % kRing]));
+    if (m != 0) {
+      const size_t i = map_detail::firstMatchIndex(m);
+      prefetchForRead(keySlot(b, i));
+      prefetchForRead(valueSlot(b, i));
+    }
+  };
+  const size_t lead1 = n < 2 * kDistance ? n : 2 * kDistance;
+  const size_t lead2 = n < kDistance ? n : kDistance;
+  for (size_t k = 0; k < lead1; ++k) stage1(k);
+  for (size_t k = 0; k < lead2; ++k) stage2(k);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 2 * kDistance < n) stage1(i + 2 * kDistance);
+    if (i + kDistance < n) stage2(i + kDistance);
+    size_t slotIndex;
+    uint8_t* b = findInChain(buckets[i % kRing], keys[i], map_detail::topHash(hashes[i % kRing]), &slotIndex);
+    found[i] = b != nullptr;
+    if (b != nullptr) out[i] = V::load(valueSlot(b, slotIndex));
+  }
+}
+
+template <class K, class V>
+void GoMap<K, V>::getManyInGroups(const KeyView* keys, size_t n, ValueView* out, bool* found) const {
+  // getMany's pipeline where prefetchForRead is a real load (WebAssembly, prefetch.h): a
+  // load that misses stalls retirement, and only loads issued close together overlap. So
+  // the stages run on blocks of kBlock keys, one block apart: stage 1 hashes a block's
+  // keys first and then issues their bucket loads back to back, and stage 2 issues its
+  // key / value loads in one short loop: up to 16 keys' lines in flight, as with hints.
+  constexpr size_t kBlock = 8;
+  constexpr size_t kAhead = 1;
   constexpr size_t kRing = 32;  // a power of two > (2 * kAhead + 1) * kBlock
   static_assert((2 * kAhead + 1) * kBlock < kRing && (kRing & (kRing - 1)) == 0, "ring too small");
   if (count_ == 0) {
