@@ -34,4 +34,21 @@ describeEachBackend('GoMap batches of string keys', () => {
       m.close();
     });
   }
+
+  it('setMany then getMany agree with Map for i64 values, overwrites included (all ASCII)', () => {
+    const keys = asciiKeys(300);
+    const model = new Map<string, bigint>();
+    const m = new GoMap<string, bigint>(null, { key: 'string', value: 'i64' });
+    const first = keys.map((k, i) => [k, BigInt(i) - 2n ** 62n] as const);
+    m.setMany(first);
+    for (const [k, v] of first) model.set(k, v);
+    // Half of the second batch overwrites, half inserts.
+    const second = keys.slice(150).map((k, i) => [i % 2 === 0 ? k : `${k}#new`, 2n ** 63n - 1n - BigInt(i)] as const);
+    m.setMany(second);
+    for (const [k, v] of second) model.set(k, v);
+    expect(m.size).toBe(model.size);
+    const probes = [...model.keys(), 'absent', 'key:1:#new', ...keys];
+    expect(m.getMany(probes)).toEqual(probes.map((k) => model.get(k)));
+    m.close();
+  });
 });

@@ -41,6 +41,8 @@ const EXPECTED_EXPORTS = [
   'gomap_set_many',
   'gomap_get_many_words',
   'gomap_set_many_words',
+  'gomap_get_many_latin1',
+  'gomap_set_many_latin1',
   'gomap_clear',
   'gomap_stats',
   'gomap_reserve',

@@ -525,6 +525,10 @@ export function createWasmBinding(file: string): NativeBinding {
       getManyWords(rec, keys as Float64Array | BigInt64Array, valuesOut!, found);
       return undefined;
     }
+    if (ascii !== undefined && rec.valueKind <= K_I64) {
+      getManyLatin1(rec, ascii, valuesOut!, found);
+      return undefined;
+    }
     const layout = ascii !== undefined ? layOutAscii(rec, ascii, undefined) : layOut(rec, n, keyAt, undefined, undefined);
     lookUpMany(rec, n, layout);
     const u8 = heap.u8;
@@ -565,6 +569,52 @@ export function createWasmBinding(file: string): NativeBinding {
     else out.set(heap.i64.subarray(v, v + n));
   }
 
+  /**
+   * Lays out ASCII packed string keys for the Latin-1 batch exports: the text (one copy)
+   * and the lengths, then room for n value words (at `values`) and n found bytes.
+   */
+  function layOutLatin1(ascii: { text: string; lengths: Uint32Array }): { text: number; lengths: number; values: number; found: number } {
+    const { text, lengths } = ascii;
+    const n = lengths.length;
+    const base = heap.reserveScratch(8 * n + align8(4 * n) + align8(n) + align8(text.length));
+    const values = base;
+    const lengthsAt = base + 8 * n;
+    const found = lengthsAt + align8(4 * n);
+    const textAt = found + align8(n);
+    heap.u32.set(lengths, lengthsAt >>> 2);
+    heap.buf.write(text, textAt, text.length, 'latin1');
+    return { text: textAt, lengths: lengthsAt, values, found };
+  }
+
+  /**
+   * getMany of ASCII packed string keys with f64 / i64 values (gomap_get_many_latin1):
+   * no Arg per key, and the values and found flags come back in one copy each.
+   */
+  function getManyLatin1(rec: MapRecord, ascii: { text: string; lengths: Uint32Array }, out: Float64Array | BigInt64Array, found: Uint8Array): void {
+    const n = ascii.lengths.length;
+    const l = layOutLatin1(ascii);
+    const r = callMap(rec, () => x.gomap_get_many_latin1(rec.ptr, n, l.text, l.lengths, l.values, l.found));
+    if (r < 0) throw statusError(r, 'getMany');
+    found.set(heap.u8.subarray(l.found, l.found + n));
+    // Misses get whatever the scratch held: the caller reads only what found[] marks.
+    const v = l.values >>> 3;
+    if (out instanceof Float64Array) out.set(heap.f64.subarray(v, v + n));
+    else out.set(heap.i64.subarray(v, v + n));
+  }
+
+  /** setMany of ASCII packed string keys with f64 / i64 values, as {@link getManyLatin1}. */
+  function setManyLatin1(rec: MapRecord, ascii: { text: string; lengths: Uint32Array }, values: Float64Array | BigInt64Array): number {
+    const n = ascii.lengths.length;
+    const l = layOutLatin1(ascii);
+    const v = l.values >>> 3;
+    if (values instanceof Float64Array) heap.f64.set(values.subarray(0, n), v);
+    else heap.i64.set(values.subarray(0, n), v);
+    const result = callMap(rec, () => x.gomap_set_many_latin1(rec.ptr, n, l.text, l.lengths, l.values));
+    heap.refresh();
+    if (result < 0) throw statusError(result, 'setMany');
+    return result;
+  }
+
   /** setMany of f64 / i64 keys and values, as {@link getManyWords} (all or nothing). */
   function setManyWords(rec: MapRecord, keys: Float64Array | BigInt64Array, values: Float64Array | BigInt64Array, n: number): number {
     const base = heap.reserveScratch(16 * n);
@@ -601,6 +651,7 @@ export function createWasmBinding(file: string): NativeBinding {
       const want = vk === K_I64 ? BigInt64Array : Float64Array;
       if (!(values instanceof want)) throw typeError('GoMap internal error: setMany values of the wrong form');
       if (rec.keyKind <= K_I64) return setManyWords(rec, keys as Float64Array | BigInt64Array, values, n);
+      if (ascii !== undefined) return setManyLatin1(rec, ascii, values);
     } else if (typed) {
       throw typeError('GoMap internal error: setMany values missing');
     }

@@ -68,6 +68,8 @@ export interface WasmExports {
   gomap_set_many(map: number, n: number, keys: number, values: number): number;
   gomap_get_many_words(map: number, n: number, keys: number, values: number, found: number): number;
   gomap_set_many_words(map: number, n: number, keys: number, values: number): number;
+  gomap_get_many_latin1(map: number, n: number, text: number, lengths: number, values: number, found: number): number;
+  gomap_set_many_latin1(map: number, n: number, text: number, lengths: number, values: number): number;
   gomap_clear(map: number): void;
   gomap_stats(map: number): void;
   gomap_reserve(map: number, n: number): number;

@@ -321,6 +321,8 @@ class GoMap {
     uint8_t* b = findInChain(home, key, map_detail::topHash(hash), &i);
     return b == nullptr ? nullptr : valueSlot(b, i);
   }
+  // getMany where prefetchForRead is a real load: the same stages, on blocks of keys.
+  void getManyInGroups(const KeyView* keys, size_t n, ValueView* out, bool* found) const;
   // Starts loading every cache line of bucket b before its tophash is read. A hit reads
   // the tophash line, then the key's line, then the value's: in a table larger than the
   // caches those are two or three misses one after the other; started together they cost
@@ -1171,8 +1173,12 @@ void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* f
   //                  first candidate's key and value slots (usually other cache lines);
   //   3. key i:      the full lookup, which now mostly hits in cache.
   // Independent misses overlap: up to 2d lines in flight, where a lone lookup pays two or
-  // three misses one after the other. Stage 2 matters most where "prefetch" is a real load
-  // (WebAssembly, see prefetch.h): its loads must not wait behind a lookup's.
+  // three misses one after the other. Where "prefetch" is a real load (WebAssembly, see
+  // prefetch.h), getManyInGroups runs the same stages on blocks of keys.
+  if constexpr (kPrefetchIsLoad) {
+    getManyInGroups(keys, n, out, found);
+    return;
+  }
   constexpr size_t kDistance = 8;
   constexpr size_t kRing = 4 * kDistance;  // a power of two > 2d
   if (count_ == 0) {
@@ -1208,6 +1214,63 @@ void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* f
     uint8_t* b = findInChain(buckets[i % kRing], keys[i], map_detail::topHash(hashes[i % kRing]), &slotIndex);
     found[i] = b != nullptr;
     if (b != nullptr) out[i] = V::load(valueSlot(b, slotIndex));
+  }
+}
+
+template <class K, class V>
+void GoMap<K, V>::getManyInGroups(const KeyView* keys, size_t n, ValueView* out, bool* found) const {
+  // getMany's pipeline where prefetchForRead is a real load (WebAssembly, prefetch.h): a
+  // load that misses stalls retirement, and only loads issued close together overlap. So
+  // the stages run on blocks of kBlock keys, one block apart: stage 1 hashes a block's
+  // keys first and then issues their bucket loads back to back, and stage 2 issues its
+  // key / value loads in one short loop: up to 16 keys' lines in flight, as with hints.
+  constexpr size_t kBlock = 8;
+  constexpr size_t kAhead = 1;
+  constexpr size_t kRing = 32;  // a power of two > (2 * kAhead + 1) * kBlock
+  static_assert((2 * kAhead + 1) * kBlock < kRing && (kRing & (kRing - 1)) == 0, "ring too small");
+  if (count_ == 0) {
+    for (size_t i = 0; i < n; ++i) found[i] = false;
+    return;
+  }
+  uint64_t hashes[kRing];
+  uint8_t* buckets[kRing];
+  auto blockEnd = [n](size_t j) { return (j + 1) * kBlock < n ? (j + 1) * kBlock : n; };
+  auto stage1 = [&](size_t j) {
+    const size_t end = blockEnd(j);
+    for (size_t k = j * kBlock; k < end; ++k) {
+      const uint64_t h = hashOf(keys[k]);
+      hashes[k % kRing] = h;
+      buckets[k % kRing] = homeBucket(h);
+    }
+    for (size_t k = j * kBlock; k < end; ++k) prefetchForRead(buckets[k % kRing]);
+  };
+  auto stage2 = [&](size_t j) {
+    const size_t end = blockEnd(j);
+    for (size_t k = j * kBlock; k < end; ++k) {
+      uint8_t* const b = buckets[k % kRing];
+      const uint64_t m = map_detail::matchMask(map_detail::loadTopHashes(b), map_detail::topHash(hashes[k % kRing]));
+      if (m != 0) {
+        const size_t i = map_detail::firstMatchIndex(m);
+        prefetchForRead(keySlot(b, i));
+        prefetchForRead(valueSlot(b, i));
+      }
+    }
+  };
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  const size_t lead1 = blocks < 2 * kAhead ? blocks : 2 * kAhead;
+  const size_t lead2 = blocks < kAhead ? blocks : kAhead;
+  for (size_t j = 0; j < lead1; ++j) stage1(j);
+  for (size_t j = 0; j < lead2; ++j) stage2(j);
+  for (size_t j = 0; j < blocks; ++j) {
+    if (j + 2 * kAhead < blocks) stage1(j + 2 * kAhead);
+    if (j + kAhead < blocks) stage2(j + kAhead);
+    const size_t end = blockEnd(j);
+    for (size_t i = j * kBlock; i < end; ++i) {
+      size_t slotIndex;
+      uint8_t* b = findInChain(buckets[i % kRing], keys[i], map_detail::topHash(hashes[i % kRing]), &slotIndex);
+      found[i] = b != nullptr;
+      if (b != nullptr) out[i] = V::load(valueSlot(b, slotIndex));
+    }
   }
 }
 

@@ -10,6 +10,10 @@
 // needed by nothing that follows, so the CPU running the JIT-compiled code keeps going
 // while the miss is outstanding, and several misses overlap within its out-of-order
 // window. The sink is a volatile global: the load cannot be optimized away.
+//
+// A real load that misses holds up retirement until it arrives, so the CPU overlaps only
+// the misses whose loads are close together in the instruction stream (within its
+// reorder window). kPrefetchIsLoad tells batched lookups to issue them in tight groups.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +21,7 @@
 namespace gomap {
 
 #if defined(__wasm__)
+inline constexpr bool kPrefetchIsLoad = true;
 namespace prefetch_detail {
 inline volatile uint8_t sink;
 }
@@ -24,6 +29,7 @@ inline void prefetchForRead(const void* p) {
   prefetch_detail::sink = *static_cast<const uint8_t*>(p);
 }
 #else
+inline constexpr bool kPrefetchIsLoad = false;
 inline void prefetchForRead(const void* p) { __builtin_prefetch(p); }
 #endif
 

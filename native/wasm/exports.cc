@@ -143,6 +143,20 @@ int32_t gomap_set_many_words(uint32_t map, uint32_t n, uint32_t keys, uint32_t v
   return mapAt(map)->setManyWords(reinterpret_cast<const uint64_t*>(keys), reinterpret_cast<const uint64_t*>(values), n);
 }
 
+// Latin-1 batches (string keys, f64 / i64 values): key i is the next lengths[i] bytes of
+// `text` (n u32 lengths at `lengths`); values as words, as the word batches. 0 / the
+// number inserted, or a negative result (kResultWrongForm for other kinds).
+GOMAP_EXPORT(gomap_get_many_latin1)
+int32_t gomap_get_many_latin1(uint32_t map, uint32_t n, uint32_t text, uint32_t lengths, uint32_t values,
+                              uint32_t found) {
+  return mapAt(map)->getManyLatin1(reinterpret_cast<const uint8_t*>(text), reinterpret_cast<const uint32_t*>(lengths),
+                                   n, reinterpret_cast<uint64_t*>(values), reinterpret_cast<uint8_t*>(found));
+}
+GOMAP_EXPORT(gomap_set_many_latin1)
+int32_t gomap_set_many_latin1(uint32_t map, uint32_t n, uint32_t text, uint32_t lengths, uint32_t values) {
+  return mapAt(map)->setManyLatin1(reinterpret_cast<const uint8_t*>(text), reinterpret_cast<const uint32_t*>(lengths),
+                                   reinterpret_cast<const uint64_t*>(values), n);
+}
 GOMAP_EXPORT(gomap_clear) void gomap_clear(uint32_t map) { mapAt(map)->clear(); }
 
 // The map's MapStats into io.stats, in API.md's order.

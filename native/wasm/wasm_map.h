@@ -89,6 +89,12 @@ class WasmMap {
   // in and out in one go). kResultWrongForm when the map's kinds are not both words.
   virtual int32_t getManyWords(const uint64_t* keys, uint32_t n, uint64_t* out, uint8_t* found) = 0;
   virtual int32_t setManyWords(const uint64_t* keys, const uint64_t* values, uint32_t n) = 0;
+  // The same for string keys packed as Latin-1 bytes (key i: the next lengths[i] bytes
+  // of text) and f64 / i64 values as words. kResultWrongForm unless the keys are blobs
+  // and the values words.
+  virtual int32_t getManyLatin1(const uint8_t* text, const uint32_t* lengths, uint32_t n, uint64_t* out,
+                                uint8_t* found) = 0;
+  virtual int32_t setManyLatin1(const uint8_t* text, const uint32_t* lengths, const uint64_t* values, uint32_t n) = 0;
   virtual void clear() = 0;
   virtual MapStats stats() const = 0;
   virtual Status reserve(uint64_t n) = 0;
@@ -104,6 +110,8 @@ class TypedWasmMap final : public WasmMap {
   using ValueView = typename VA::View;
   static constexpr bool kSlab = std::is_same_v<VA, SlabArg>;
   static constexpr bool kWords = std::is_same_v<KeyView, uint64_t> && std::is_same_v<ValueView, uint64_t>;
+  // Blob keys (string, bytes, 'any': only string maps are given Latin-1 keys) and word values.
+  static constexpr bool kLatin1Words = std::is_same_v<KeyView, Blob> && std::is_same_v<ValueView, uint64_t>;
 
   explicit TypedWasmMap(const MapOptions& options) : core_(options) {}
 
@@ -137,9 +145,12 @@ class TypedWasmMap final : public WasmMap {
   }
 
   void getMany(const Arg* keys, uint32_t n, Arg* out, uint8_t* found) override {
-    // Lookups one by one: the views cannot be batched without an allocation (and the
-    // prefetching of the core's getMany buys little in WebAssembly).
-    for (uint32_t i = 0; i < n; ++i) found[i] = static_cast<uint8_t>(get(keys[i], &out[i]));
+    lookUpMany(
+        n, [&](uint32_t i) { return KA::read(keys[i]); },
+        [&](uint32_t i, bool hit, const ValueView& v) {
+          found[i] = hit ? 1 : 0;
+          if (hit) VA::write(&out[i], v);
+        });
   }
 
   int32_t setMany(const Arg* keys, Arg* values, uint32_t n) override {
@@ -150,17 +161,12 @@ class TypedWasmMap final : public WasmMap {
 
   int32_t getManyWords(const uint64_t* keys, uint32_t n, uint64_t* out, uint8_t* found) override {
     if constexpr (kWords) {
-      // The core's getMany (hashes a window ahead and touches the buckets, so misses
-      // overlap), in chunks whose keys are read (f64: folded as SameValueZero) on the stack.
-      constexpr uint32_t kChunk = 256;
-      KeyView chunkKeys[kChunk];
-      bool chunkFound[kChunk];
-      for (uint32_t start = 0; start < n; start += kChunk) {
-        const uint32_t m = n - start < kChunk ? n - start : kChunk;
-        for (uint32_t i = 0; i < m; ++i) chunkKeys[i] = KA::read(Arg{keys[start + i], 0, 0, 0, 0});
-        core_.getMany(chunkKeys, m, out + start, chunkFound);
-        for (uint32_t i = 0; i < m; ++i) found[start + i] = chunkFound[i] ? 1 : 0;
-      }
+      lookUpMany(
+          n, [&](uint32_t i) { return KA::read(Arg{keys[i], 0, 0, 0, 0}); },
+          [&](uint32_t i, bool hit, const ValueView& v) {
+            found[i] = hit ? 1 : 0;
+            if (hit) out[i] = v;
+          });
       return 0;
     } else {
       (void)keys, (void)n, (void)out, (void)found;
@@ -175,6 +181,47 @@ class TypedWasmMap final : public WasmMap {
           [](uint32_t, const ValueView&) {});
     } else {
       (void)keys, (void)values, (void)n;
+      return kResultWrongForm;
+    }
+  }
+
+  int32_t getManyLatin1(const uint8_t* text, const uint32_t* lengths, uint32_t n, uint64_t* out,
+                        uint8_t* found) override {
+    if constexpr (kLatin1Words) {
+      // Key i is the next lengths[i] bytes of text: the offsets are summed as the chunks
+      // are read, in order.
+      uint32_t at = 0;
+      lookUpMany(
+          n,
+          [&](uint32_t i) {
+            const Blob k{kTagLatin1, text + at, lengths[i]};
+            at += lengths[i];
+            return k;
+          },
+          [&](uint32_t i, bool hit, const ValueView& v) {
+            found[i] = hit ? 1 : 0;
+            if (hit) out[i] = v;
+          });
+      return 0;
+    } else {
+      (void)text, (void)lengths, (void)n, (void)out, (void)found;
+      return kResultWrongForm;
+    }
+  }
+
+  int32_t setManyLatin1(const uint8_t* text, const uint32_t* lengths, const uint64_t* values, uint32_t n) override {
+    if constexpr (kLatin1Words) {
+      // store() reads keys again, newest first, when it undoes: offsets up front.
+      auto* offsets = static_cast<uint32_t*>(std::malloc(n == 0 ? 4 : 4 * static_cast<size_t>(n)));
+      if (offsets == nullptr) return kResultNoMemory;
+      for (uint32_t i = 0, at = 0; i < n; at += lengths[i], ++i) offsets[i] = at;
+      const int32_t result = store(
+          n, [&](uint32_t i) { return Blob{kTagLatin1, text + offsets[i], lengths[i]}; },
+          [&](uint32_t i) { return values[i]; }, [](uint32_t, const ValueView&) {});
+      std::free(offsets);
+      return result;
+    } else {
+      (void)text, (void)lengths, (void)values, (void)n;
       return kResultWrongForm;
     }
   }
@@ -202,6 +249,23 @@ class TypedWasmMap final : public WasmMap {
    private:
     typename Core::Iterator core_;
   };
+
+  // The core's getMany (it hashes a window of keys ahead and loads their buckets early, so
+  // the cache misses of independent lookups overlap) over keyAt(0..n-1), in chunks whose
+  // key views sit on the stack; emit(i, found, value) receives each result in order.
+  template <class KeyAt, class Emit>
+  void lookUpMany(uint32_t n, KeyAt keyAt, Emit emit) {
+    constexpr uint32_t kChunk = 128;
+    KeyView chunkKeys[kChunk];
+    ValueView chunkValues[kChunk];
+    bool chunkFound[kChunk];
+    for (uint32_t start = 0; start < n; start += kChunk) {
+      const uint32_t m = n - start < kChunk ? n - start : kChunk;
+      for (uint32_t i = 0; i < m; ++i) chunkKeys[i] = keyAt(start + i);
+      core_.getMany(chunkKeys, m, chunkValues, chunkFound);
+      for (uint32_t i = 0; i < m; ++i) emit(start + i, chunkFound[i], chunkValues[i]);
+    }
+  }
 
   static int32_t resultOf(Status s) { return s == Status::kTooLarge ? kResultTooLarge : kResultNoMemory; }
 
