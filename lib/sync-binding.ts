@@ -125,6 +125,13 @@ export interface SyncBinding {
    * returns the objects still retired and not freed (process-wide).
    */
   syncTestingCollect?(): number;
+  /**
+   * WebAssembly engine, testing only: pins the epoch and takes the view's map's write
+   * lock, stores 1 into Int32 number `flagIndex` of the handle's memory (a word below
+   * byte 1024 the module does not use) and never returns: a worker is meant to be
+   * terminated holding them.
+   */
+  syncTestingHoldWriteLock?(v: SyncViewHandle, flagIndex: number): void;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

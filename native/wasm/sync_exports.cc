@@ -28,6 +28,7 @@
 // JS checks every argument (kinds, lengths, handles) before it calls: these functions
 // trust their arguments and hold no map logic. Allocation failure is a negative result
 // or a null address, never a trap.
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +39,7 @@
 #include "core/concurrent_map.h"
 #include "core/epoch.h"
 #include "core/lock.h"
+#include "thread_liveness.h"
 
 #define GOMAP_EXPORT(name) extern "C" __attribute__((export_name(#name), visibility("default")))
 
@@ -187,9 +189,14 @@ GOMAP_EXPORT(gomap_sync_boot_lock) uint32_t gomap_sync_boot_lock() { return addr
 
 // A stack of `bytes` bytes for the calling thread: the address of its top (stacks grow
 // down), or 0 when memory runs out. Runs on the static stack, under the boot lock.
+// The thread takes its id first (thread_liveness.cc): the heap lock records it.
 GOMAP_EXPORT(gomap_sync_stack) uint32_t gomap_sync_stack(uint32_t bytes) {
+  const uint32_t id = gomap::liveness::claimBootId();
+  if (id == 0) return 0;
   void* base = std::malloc(bytes);
-  return base == nullptr ? 0 : addressOf(base) + bytes;
+  if (base == nullptr) return 0;
+  gomap::liveness::ownStack(id, base, bytes);
+  return addressOf(base) + bytes;
 }
 
 // The calling thread's state (its I/O area first), or 0 when memory runs out.
@@ -201,12 +208,14 @@ GOMAP_EXPORT(gomap_sync_thread_start) uint32_t gomap_sync_thread_start() {
     std::free(t);
     return 0;
   }
+  gomap::liveness::setThreadOf(gomap::liveness::selfId(), t);
   return addressOf(t);
 }
 
 // Ends a thread's state: its EBR record is released (its retired objects go to the shared
 // list), its buffers freed. Not its stack: the caller may still be running on it.
 GOMAP_EXPORT(gomap_sync_thread_end) void gomap_sync_thread_end(uint32_t thread) {
+  gomap::liveness::markEnded();  // first: the watcher must not release it too
   Thread* t = threadAt(thread);
   gomap::ebr::unregisterThread(t->rec);
   std::free(t->scratch);
@@ -468,4 +477,65 @@ GOMAP_EXPORT(gomap_sync_collect) double gomap_sync_collect(uint32_t thread) {
 
 GOMAP_EXPORT(gomap_sync_pending) double gomap_sync_pending() {
   return static_cast<double>(gomap::ebr::pendingObjects());
+}
+
+// ---- thread death (thread_liveness.cc, lib/wasm/sync-watcher.ts) ----------------------------
+
+// The calling thread's id (the watcher watches it under this id).
+GOMAP_EXPORT(gomap_sync_self) uint32_t gomap_sync_self() { return gomap::liveness::selfId(); }
+
+// 1 when the calling thread's last trap was a broken lock (a lock whose owner died).
+GOMAP_EXPORT(gomap_sync_take_broken) int32_t gomap_sync_take_broken() {
+  return gomap::liveness::takeBrokenSeen() ? 1 : 0;
+}
+
+// After a trap: the call may have stopped holding a lock or pinned, so the thread gives up
+// its id (what it held is broken for everyone, as a dead thread's) and its EBR record
+// (unpinned, its retired objects to the shared list), and goes on with new ones. 1 done,
+// 0 not (no id or no memory left: JS stops using this memory in this thread). May trap
+// itself, when EBR's shared list is broken.
+GOMAP_EXPORT(gomap_sync_thread_renew) int32_t gomap_sync_thread_renew(uint32_t thread) {
+  Thread* t = threadAt(thread);
+  if (gomap::liveness::renewSelf() == 0) return 0;
+  gomap::ebr::ThreadRecord* fresh = gomap::ebr::registerThread();
+  if (fresh == nullptr) return 0;
+  gomap::ebr::ThreadRecord* old = t->rec;
+  t->rec = fresh;
+  gomap::ebr::unregisterThread(old);
+  return 1;
+}
+
+// Called by the watcher when thread `id` died (its port closed): if it was live, it is
+// marked dead (locks it holds are broken), its EBR record is released (no longer pinned;
+// its retired objects go to the shared list) and its Thread, buffers and stack are freed.
+// Its views and iterators are not (their map references stay: the map is never freed).
+// 1 released, 0 it was not live (ended normally, or released already).
+GOMAP_EXPORT(gomap_sync_release_dead) int32_t gomap_sync_release_dead(uint32_t id) {
+  void* thread = nullptr;
+  void* stack = nullptr;
+  if (!gomap::liveness::markDead(id, &thread, &stack)) return 0;
+  if (thread != nullptr) {
+    auto* t = static_cast<Thread*>(thread);
+    gomap::ebr::unregisterThread(t->rec);
+    std::free(t->scratch);
+    std::free(t->out);
+    std::free(t);
+  }
+  std::free(stack);
+  return 1;
+}
+
+// Test hook: pins the epoch, takes `map`'s write lock, stores 1 into the i32 at `flag`
+// (and notifies), then spins until the thread is terminated (or something stores 2 there):
+// a thread that dies holding the write lock and an epoch pin, on purpose.
+GOMAP_EXPORT(gomap_sync_testing_hold_write_lock)
+void gomap_sync_testing_hold_write_lock(uint32_t thread, uint32_t map, uint32_t flag) {
+  gomap::ebr::Guard pin(*threadAt(thread)->rec);
+  mapAt(map)->writeLockForTesting().lock();
+  auto* word = reinterpret_cast<std::atomic<int32_t>*>(static_cast<uintptr_t>(flag));
+  word->store(1, std::memory_order_release);
+  __builtin_wasm_memory_atomic_notify(reinterpret_cast<int*>(word), 1);
+  while (word->load(std::memory_order_acquire) != 2) {
+  }
+  mapAt(map)->writeLockForTesting().unlock();
 }

@@ -26,6 +26,12 @@
 // One lock (lock.h's futex word) guards everything; the maps allocate outside their hot
 // read paths, so contention is writers'. Failure (memory.grow refused: the module's
 // maximum reached) returns nullptr, which the core turns into kNoMemory: never a trap.
+//
+// A thread terminated while it holds the heap lock (thread_liveness.cc) leaves the free
+// lists and side tables in an unknown state: the lock is broken, and from then on malloc
+// returns nullptr (out of memory, cleanly) and free leaks. Every map of the memory is
+// then out of memory for growth and new entries; reads, deletes that free nothing,
+// and the other memories of the process are unaffected.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -176,18 +182,35 @@ void freeLocked(void* p) {
   g_free[kind - 1] = b;
 }
 
+// The heap lock for one call, unless its owner died holding it (see the header comment).
+class HeapLock {
+ public:
+  HeapLock() noexcept : owns_(g_lock.lockUnlessOwnerDead()) {}
+  ~HeapLock() {
+    if (owns_) g_lock.unlock();
+  }
+  bool broken() const noexcept { return !owns_; }
+  HeapLock(const HeapLock&) = delete;
+  HeapLock& operator=(const HeapLock&) = delete;
+
+ private:
+  bool owns_;
+};
+
 }  // namespace
 
 extern "C" {
 
 void* malloc(size_t bytes) {
-  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  HeapLock lock;
+  if (lock.broken()) return nullptr;
   return allocateLocked(bytes);
 }
 
 void free(void* p) {
   if (p == nullptr) return;
-  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  HeapLock lock;
+  if (lock.broken()) return;
   freeLocked(p);
 }
 
@@ -202,7 +225,8 @@ void* realloc(void* p, size_t bytes) {
   if (p == nullptr) return malloc(bytes);
   size_t have;
   {
-    gomap::LockGuard<gomap::Mutex> lock(g_lock);
+    HeapLock lock;
+    if (lock.broken()) return nullptr;
     have = blockSize(p);
   }
   if (bytes != 0 && bytes <= have) return p;
@@ -259,6 +283,6 @@ void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept 
 // check that memory is reused; the memory itself is created at its maximum size and
 // never grows, see lib/wasm/sync-binding.ts).
 extern "C" __attribute__((export_name("gomap_sync_heap_pages"))) uint32_t gomap_sync_heap_pages() {
-  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  HeapLock lock;
   return g_top;
 }
