@@ -6,8 +6,9 @@
  * The worker takes the lock through a testing hook (GOMAP_TESTING=1) that pins the epoch,
  * locks, raises a flag word in the shared memory and spins until it is terminated: a
  * death inside the critical section on purpose, not by chance. Afterwards:
- * - writers of that map do not hang: they throw ERR_GOMAP_POISONED, every time;
- * - reads of that map go on and see every completed write;
+ * - writers of that map do not hang: the next one takes the lock over and repairs the
+ *   table; when that cannot allocate, it throws ERR_GOMAP_POISONED and a later one repairs;
+ * - reads of that map go on and see every completed write, before and after;
  * - other maps of the same memory stay writable, from this thread and from a new worker;
  * - the dead thread's pin stops holding reclamation back: retired objects drain to 0.
  *
@@ -23,6 +24,7 @@ const { SyncMap } = await import('../lib/index.ts');
 const { syncBinding } = await import('../lib/sync-binding.ts');
 const { ERR_GOMAP_POISONED } = await import('../lib/errors.ts');
 const { startWorker, runInWorker } = await import('./helpers/sync-workers.ts');
+const { checkStatsInvariants } = await import('./helpers/kinds.ts');
 
 /** The flag word (Int32 index into the shared memory; bytes 24..27 are unused). */
 const FLAG = 6;
@@ -53,7 +55,7 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-it('a worker terminated holding a write lock poisons that map for writes only, and its epoch pin is released', async () => {
+it('a worker terminated holding a write lock: the next writer repairs the map (or, out of memory, gets ERR_GOMAP_POISONED), and its epoch pin is released', async () => {
   const n = syncBinding!;
   expect(typeof n.syncTestingHoldWriteLock).toBe('function');
   const m = new SyncMap<string, string>({ key: 'string', value: 'string' });
@@ -75,25 +77,37 @@ it('a worker terminated holding a write lock poisons that map for writes only, a
   await holder.terminate();
   expect(errors).toEqual([]);
 
-  // A writer of the poisoned map: an Error with its code, not a hang (each call waits for
-  // the watcher's verdict at most; later ones fail at once).
-  for (const write of [() => m.set('k1', 'x'), () => m.delete('k2'), () => m.setMany([['a', 'b']]), () => m.swap('k3', 'y'), () => m.clear()]) {
-    let thrown: unknown;
-    try {
-      write();
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).toBeInstanceOf(Error);
-    expect((thrown as { code?: string }).code).toBe(ERR_GOMAP_POISONED);
-    expect((thrown as Error).message).toMatch(/poisoned/);
+  // The next writer takes the lock over and rebuilds the table from what readers see
+  // (ConcurrentMap::repairAfterDeadWriter), unless it has no memory for that: then the
+  // write throws ERR_GOMAP_POISONED (and the next one tries again).
+  n.syncTestingFailNthAllocation!(2); // 1: the new entry (before the lock), 2: the repair's table
+  let thrown: unknown;
+  try {
+    m.set('k1', 'x');
+  } catch (e) {
+    thrown = e;
   }
-  // Reads keep working and see every completed write.
+  n.syncTestingFailNthAllocation!(0);
+  expect(thrown).toBeInstanceOf(Error);
+  expect((thrown as { code?: string }).code).toBe(ERR_GOMAP_POISONED);
+  expect((thrown as Error).message).toMatch(/poisoned/);
+  // Reads go on meanwhile, and see every completed write.
   expect(m.size).toBe(200);
   expect(m.get('k1')).toBe('v1');
-  expect(m.has('k199')).toBe(true);
   expect([...m.keys()].length).toBe(200);
-  // The other map of the memory is fine.
+  // With memory, the map recovers: every write works again, nothing was lost.
+  expect(m.set('k1', 'x')).toBe(m);
+  m.delete('k2');
+  m.setMany([['a', 'b']]);
+  expect(m.swap('k3', 'y')).toEqual({ previous: 'v3', loaded: true });
+  expect(m.size).toBe(200);
+  expect(m.get('k1')).toBe('x');
+  expect(m.has('k2')).toBe(false);
+  expect(m.get('a')).toBe('b');
+  for (let i = 4; i < 200; i++) expect(m.get(`k${i}`)).toBe(`v${i}`);
+  expect([...m.keys()].length).toBe(200);
+  checkStatsInvariants(m.stats(), 200);
+  // The other map of the memory, from this thread and from a new worker.
   other.set('after', 'yes');
   expect(other.get('after')).toBe('yes');
   expect(
@@ -102,12 +116,13 @@ it('a worker terminated holding a write lock poisons that map for writes only, a
        const { SyncMap } = require(workerData.gomap);
        const v = SyncMap.attach(workerData.handle);
        v.set('from-worker', 'ok');
-       let poisoned = 'no';
-       try { SyncMap.attach(workerData.poisoned).set('k1', 'z'); } catch (e) { poisoned = e.code; }
-       parentPort.postMessage(v.get('from-worker') + ' ' + poisoned);`,
-      { handle: other.handle, poisoned: m.handle },
+       const w = SyncMap.attach(workerData.repaired);
+       w.set('k5', 'from-worker');
+       parentPort.postMessage(v.get('from-worker') + ' ' + w.get('k5'));`,
+      { handle: other.handle, repaired: m.handle },
     ),
-  ).toBe(`ok ${ERR_GOMAP_POISONED}`);
+  ).toBe('ok from-worker');
+  expect(m.get('k5')).toBe('from-worker');
 
   // The dead thread no longer pins: reclamation drains.
   expect(await until(() => n.syncTestingCollect!() === 0, 10_000)).toBe(true);

@@ -28,11 +28,18 @@
  * - Values read are copied by the module into the thread's out buffer while the epoch is
  *   pinned, and from there into JS values before the next call.
  * - A worker that exits normally ends its views and its thread state (process 'exit'). A
- *   worker that is terminated cannot run JS any more: its views, stack and EBR record stay
- *   (a leak, and a hang if it held a lock: see below).
+ *   worker that is terminated cannot run JS any more; it may die anywhere in the module,
+ *   locks held. The lock words record their owner and a watcher worker marks dead threads
+ *   (lib/wasm/sync-watcher.ts, native/wasm/thread_liveness.cc): the waiters stop waiting,
+ *   a map whose write lock died with its owner is poisoned for writes (ERR_GOMAP_POISONED,
+ *   reads go on), the dead thread's epoch pin, Thread and stack are released. Its views
+ *   are not (the map stays allocated).
+ * - Every export is called through a wrapper (guardedExports) that catches a trap: a
+ *   trapped call may have left a lock held or the epoch pinned, so the thread gives up
+ *   its id and EBR record for new ones (Domain.afterTrap).
  *
- * Not safe with `worker.terminate()` (why: docs/notes/wasm-sync.md): this engine is only
- * reachable with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts).
+ * Still behind GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts): see
+ * docs/notes/wasm-term.md for what keeps it there.
  *
  * @module
  */

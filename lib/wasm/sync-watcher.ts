@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { MessageChannel, type MessagePort, postMessageToThread, Worker } from 'node:worker_threads';
+import { isMainThread, MessageChannel, type MessagePort, postMessageToThread, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 /** Int32 index (byte 16) of the memory's watcher word (below the module's data at 1024). */
 export const WATCHER_WORD = 4;
@@ -36,6 +36,8 @@ export const WATCHER_WORD = 4;
 const START_WAIT_MS = 5_000;
 /** How long a registration may take before it is tried again. */
 const SEND_TIMEOUT_MS = 5_000;
+/** How long a worker waits for the watcher's answer before its first call (see watch). */
+const ACK_WAIT_MS = 2_000;
 
 /** What the watcher needs to know of a thread of a memory. */
 export interface WatchedThread {
@@ -80,13 +82,20 @@ process.on('workerMessage', (msg) => {
     }
   });
   port.on('message', () => {});
+  port.postMessage('watched');
 });
 Atomics.store(words, ${WATCHER_WORD}, threadId);
 parentPort.postMessage('ready');
 setInterval(() => {}, 2 ** 30);
 `;
 
-/** Registers thread `t` with its memory's watcher (starting one if there is none). */
+/**
+ * Registers thread `t` with its memory's watcher (starting one if there is none). A
+ * worker then waits (at most {@link ACK_WAIT_MS}) until the watcher has its port: one
+ * terminated before that would not be seen, pinned or holding a lock. (The main thread
+ * does not wait: it ends only with the process, and delivering the registration may
+ * need its event loop.)
+ */
 export function watch(t: WatchedThread): void {
   const { port1, port2 } = new MessageChannel();
   t.port = port1;
@@ -100,6 +109,13 @@ export function watch(t: WatchedThread): void {
   });
   port1.unref();
   send(t, port1, port2, words, Date.now());
+  if (!isMainThread) awaitAck(port1);
+}
+
+function awaitAck(port: MessagePort): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + ACK_WAIT_MS;
+  while (receiveMessageOnPort(port) === undefined && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 2);
 }
 
 function send(t: WatchedThread, kept: MessagePort, port: MessagePort, words: Int32Array, since: number): void {

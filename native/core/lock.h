@@ -18,9 +18,11 @@
 // owner (the thread id of native/wasm/thread_liveness.cc), waiters sleep in bounded
 // slices and look whether the owner died (a watcher thread marks terminated threads
 // dead), and a lock whose owner died is *broken*: never taken again, since what its owner
-// was doing under it is half done. lock() then traps (the map's write lock: the map is
-// poisoned for writes, its lock-free reads go on); lockUnlessOwnerDead() returns false
-// instead, for callers that have a way out (the heap: allocation fails cleanly).
+// was doing under it is half done. lock() then traps (JS: ERR_GOMAP_POISONED; the
+// registry and EBR's shared list); lockUnlessOwnerDead() returns false instead, for
+// callers that have a way out (the heap: allocation fails cleanly); lockOrTakeOver()
+// takes it over, for a caller that can repair what the dead owner left (ConcurrentMap's
+// write lock: the table is rebuilt from what readers see, see concurrent_map.h).
 //
 // LockGuard / TryLockGuard are the scoped forms both builds use (std::lock_guard and
 // std::unique_lock live in <mutex>, which the threads build cannot include).
@@ -56,40 +58,14 @@ class Mutex {
   // Takes the lock, or traps (liveness::brokenLock) when its owner died holding it: what
   // the owner was doing is half done, and nobody can finish it.
   void lock() noexcept {
-    if (!lockUnlessOwnerDead()) liveness::brokenLock();
+    if (acquire(false) != kLocked) liveness::brokenLock();
   }
   // Takes the lock and returns true, or returns false (without it) when its owner died
   // holding it. The lock stays in that state for good: every later caller gets false.
-  bool lockUnlessOwnerDead() noexcept {
-    const uint32_t self = liveness::selfId();
-    uint32_t c = 0;
-    if (word_.compare_exchange_strong(c, self, std::memory_order_acquire, std::memory_order_relaxed)) return true;
-    for (int spin = 0; spin < kSpins; ++spin) {
-      c = 0;
-      if (word_.load(std::memory_order_relaxed) == 0 &&
-          word_.compare_exchange_strong(c, self, std::memory_order_acquire, std::memory_order_relaxed)) {
-        return true;
-      }
-    }
-    for (;;) {
-      c = word_.load(std::memory_order_relaxed);
-      if (c == 0) {
-        // Taken with the waiters bit: another thread may still sleep on the word.
-        if (word_.compare_exchange_strong(c, self | kWaiters, std::memory_order_acquire, std::memory_order_relaxed)) {
-          return true;
-        }
-        continue;
-      }
-      if (liveness::isDead(c & ~kWaiters)) return false;
-      if ((c & kWaiters) == 0 &&
-          !word_.compare_exchange_strong(c, c | kWaiters, std::memory_order_relaxed, std::memory_order_relaxed)) {
-        continue;
-      }
-      // Bounded sleeps: an owner terminated with the lock never notifies, so the waiter
-      // looks again at whether it died.
-      __builtin_wasm_memory_atomic_wait32(address(), static_cast<int>(c | kWaiters), kWaitNanos);
-    }
-  }
+  bool lockUnlessOwnerDead() noexcept { return acquire(false) == kLocked; }
+  // Takes the lock, also from an owner that died holding it: true then, and the caller
+  // must first repair what that owner left half done (ConcurrentMap's write lock).
+  bool lockOrTakeOver() noexcept { return acquire(true) == kTakenOver; }
   bool try_lock() noexcept {
     uint32_t c = 0;
     return word_.compare_exchange_strong(c, liveness::selfId(), std::memory_order_acquire, std::memory_order_relaxed);
@@ -101,6 +77,44 @@ class Mutex {
   }
 
  private:
+  enum Acquired { kLocked, kTakenOver, kOwnerDead };
+  Acquired acquire(bool takeOver) noexcept {
+    const uint32_t self = liveness::selfId();
+    uint32_t c = 0;
+    if (word_.compare_exchange_strong(c, self, std::memory_order_acquire, std::memory_order_relaxed)) return kLocked;
+    for (int spin = 0; spin < kSpins; ++spin) {
+      c = 0;
+      if (word_.load(std::memory_order_relaxed) == 0 &&
+          word_.compare_exchange_strong(c, self, std::memory_order_acquire, std::memory_order_relaxed)) {
+        return kLocked;
+      }
+    }
+    for (;;) {
+      c = word_.load(std::memory_order_relaxed);
+      if (c == 0) {
+        // Taken with the waiters bit: another thread may still sleep on the word.
+        if (word_.compare_exchange_strong(c, self | kWaiters, std::memory_order_acquire, std::memory_order_relaxed)) {
+          return kLocked;
+        }
+        continue;
+      }
+      if (liveness::isDead(c & ~kWaiters)) {
+        if (!takeOver) return kOwnerDead;
+        if (word_.compare_exchange_strong(c, self | kWaiters, std::memory_order_acquire, std::memory_order_relaxed)) {
+          return kTakenOver;
+        }
+        continue;
+      }
+      if ((c & kWaiters) == 0 &&
+          !word_.compare_exchange_strong(c, c | kWaiters, std::memory_order_relaxed, std::memory_order_relaxed)) {
+        continue;
+      }
+      // Bounded sleeps: an owner terminated with the lock never notifies, so the waiter
+      // looks again at whether it died.
+      __builtin_wasm_memory_atomic_wait32(address(), static_cast<int>(c | kWaiters), kWaitNanos);
+    }
+  }
+
   static constexpr int kSpins = 64;
   static constexpr uint32_t kWaiters = 0x8000'0000u;
   static constexpr int64_t kWaitNanos = 20'000'000;  // 20 ms
