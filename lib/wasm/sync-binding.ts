@@ -117,7 +117,8 @@ const MAX_BATCH = 1 << 16;
 interface ThreadsExports {
   readonly __stack_pointer: { value: number };
   gomap_sync_boot_lock(): number;
-  gomap_sync_stack(bytes: number): number;
+  gomap_sync_stack(bytes: number, id: number): number;
+  gomap_sync_claim_id(): number;
   gomap_sync_thread_start(): number;
   gomap_sync_thread_end(thread: number): void;
   gomap_sync_scratch(thread: number, bytes: number): number;
@@ -257,6 +258,10 @@ class Domain extends MemoryViews implements WatchedThread {
     this.raw = instance.exports as unknown as ThreadsExports;
     this.x = this.raw;
     this.refresh();
+    // The id first, watched before this thread takes any lock (lib/wasm/sync-watcher.ts).
+    this.self = this.raw.gomap_sync_claim_id();
+    if (this.self === 0) throw noMemory('thread start');
+    watch(this);
     const lock = this.x.gomap_sync_boot_lock() >>> 2;
     const words = this.i32;
     // Held for one short call; a thread terminated inside it would hold it for ever, so
@@ -270,7 +275,7 @@ class Domain extends MemoryViews implements WatchedThread {
     }
     let top: number;
     try {
-      top = this.x.gomap_sync_stack(STACK_BYTES);
+      top = this.x.gomap_sync_stack(STACK_BYTES, this.self);
     } finally {
       Atomics.store(words, lock, 0);
       Atomics.notify(words, lock, 1);
@@ -281,9 +286,7 @@ class Domain extends MemoryViews implements WatchedThread {
     this.thread = this.x.gomap_sync_thread_start();
     if (this.thread === 0) throw noMemory('thread start');
     this.refresh();
-    this.self = this.raw.gomap_sync_self();
     this.x = guardedExports(this);
-    watch(this);
   }
 
   /**

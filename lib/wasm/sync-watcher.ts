@@ -65,7 +65,7 @@ while (Atomics.compareExchange(words, lock, 0, 1) !== 0) {
 }
 let top;
 try {
-  top = x.gomap_sync_stack(stackBytes);
+  top = x.gomap_sync_stack(stackBytes, 0);
 } finally {
   Atomics.store(words, lock, 0);
   Atomics.notify(words, lock, 1);
@@ -108,8 +108,9 @@ export function watch(t: WatchedThread): void {
     watch(t);
   });
   port1.unref();
-  send(t, port1, port2, words, Date.now());
-  if (!isMainThread) awaitAck(port1);
+  // Waits only when the registration left now (not when a watcher is being started:
+  // that takes this thread's event loop).
+  if (send(t, port1, port2, words, Date.now()) && !isMainThread) awaitAck(port1);
 }
 
 function awaitAck(port: MessagePort): void {
@@ -118,8 +119,9 @@ function awaitAck(port: MessagePort): void {
   while (receiveMessageOnPort(port) === undefined && Date.now() < deadline) Atomics.wait(sleeper, 0, 0, 2);
 }
 
-function send(t: WatchedThread, kept: MessagePort, port: MessagePort, words: Int32Array, since: number): void {
-  if (t.port !== kept) return;
+/** Sends the registration, or tries again later; true when it was posted now. */
+function send(t: WatchedThread, kept: MessagePort, port: MessagePort, words: Int32Array, since: number): boolean {
+  if (t.port !== kept) return false;
   const tid = Atomics.load(words, WATCHER_WORD);
   if (tid > 0) {
     postMessageToThread(tid, { id: t.self, port }, [port], SEND_TIMEOUT_MS).catch(() => {
@@ -127,7 +129,7 @@ function send(t: WatchedThread, kept: MessagePort, port: MessagePort, words: Int
       Atomics.compareExchange(words, WATCHER_WORD, tid, 0);
       if (t.port === kept) watch(t);
     });
-    return;
+    return true;
   }
   if (tid === 0 && Atomics.compareExchange(words, WATCHER_WORD, 0, -1) === 0) {
     start(t, words);
@@ -135,6 +137,7 @@ function send(t: WatchedThread, kept: MessagePort, port: MessagePort, words: Int
     Atomics.compareExchange(words, WATCHER_WORD, -1, 0); // its starter died while starting it
   }
   setTimeout(() => send(t, kept, port, words, since), 10).unref();
+  return false;
 }
 
 function start(t: WatchedThread, words: Int32Array): void {

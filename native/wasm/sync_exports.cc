@@ -83,6 +83,17 @@ struct MapSlot {
 };
 
 Mutex g_registryLock;
+
+// The registry lock for one call. Taken over from a thread that died holding it: every
+// registry step leaves slots readable (at worst a slot whose map is set but whose view
+// count is not: never matched again, the map leaked), so nothing needs repair.
+class RegistryLock {
+ public:
+  RegistryLock() noexcept { g_registryLock.lockOrTakeOver(); }
+  ~RegistryLock() { g_registryLock.unlock(); }
+  RegistryLock(const RegistryLock&) = delete;
+  RegistryLock& operator=(const RegistryLock&) = delete;
+};
 MapSlot* g_slots = nullptr;
 uint32_t g_slotCount = 0;
 uint32_t g_slotCapacity = 0;
@@ -189,9 +200,10 @@ GOMAP_EXPORT(gomap_sync_boot_lock) uint32_t gomap_sync_boot_lock() { return addr
 
 // A stack of `bytes` bytes for the calling thread: the address of its top (stacks grow
 // down), or 0 when memory runs out. Runs on the static stack, under the boot lock.
-// The thread takes its id first (thread_liveness.cc): the heap lock records it.
-GOMAP_EXPORT(gomap_sync_stack) uint32_t gomap_sync_stack(uint32_t bytes) {
-  const uint32_t id = gomap::liveness::claimBootId();
+// `id`: the thread's id from gomap_sync_claim_id (0: take one now; thread_liveness.cc):
+// the heap lock records it.
+GOMAP_EXPORT(gomap_sync_stack) uint32_t gomap_sync_stack(uint32_t bytes, uint32_t id0) {
+  const uint32_t id = gomap::liveness::claimBootId(id0);
   if (id == 0) return 0;
   void* base = std::malloc(bytes);
   if (base == nullptr) return 0;
@@ -247,7 +259,7 @@ double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32
   ConcurrentMap* map = nullptr;
   Status s = ConcurrentMap::create(options, &map);
   if (s != Status::kOk) return resultOf(s);
-  LockGuard<Mutex> lock(g_registryLock);
+  RegistryLock lock;
   MapSlot* slot = freeSlot();
   if (slot == nullptr) {
     map->release();
@@ -266,7 +278,7 @@ double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32
 // which go to io.aux of `thread` as keyKind * 16 + valueKind).
 GOMAP_EXPORT(gomap_sync_attach)
 uint32_t gomap_sync_attach(uint32_t thread, double id, int32_t keyKind, int32_t valueKind) {
-  LockGuard<Mutex> lock(g_registryLock);
+  RegistryLock lock;
   MapSlot* slot = slotOf(id);
   if (slot == nullptr) return 0;
   if (slot->keyKind != keyKind || slot->valueKind != valueKind) {
@@ -281,7 +293,7 @@ uint32_t gomap_sync_attach(uint32_t thread, double id, int32_t keyKind, int32_t 
 GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(double id) {
   ConcurrentMap* last = nullptr;
   {
-    LockGuard<Mutex> lock(g_registryLock);
+    RegistryLock lock;
     MapSlot* slot = slotOf(id);
     if (slot == nullptr) return;
     if (--slot->views == 0) {
@@ -294,7 +306,7 @@ GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(double id) {
 }
 
 GOMAP_EXPORT(gomap_sync_live_maps) uint32_t gomap_sync_live_maps() {
-  LockGuard<Mutex> lock(g_registryLock);
+  RegistryLock lock;
   return g_liveMaps;
 }
 
@@ -480,6 +492,10 @@ GOMAP_EXPORT(gomap_sync_pending) double gomap_sync_pending() {
 }
 
 // ---- thread death (thread_liveness.cc, lib/wasm/sync-watcher.ts) ----------------------------
+
+// A new thread id (0: none left), for the watcher before the thread takes any lock.
+// Runs on whatever stack, without using it (no boot lock needed).
+GOMAP_EXPORT(gomap_sync_claim_id) uint32_t gomap_sync_claim_id() { return gomap::liveness::claimId(); }
 
 // The calling thread's id (the watcher watches it under this id).
 GOMAP_EXPORT(gomap_sync_self) uint32_t gomap_sync_self() { return gomap::liveness::selfId(); }

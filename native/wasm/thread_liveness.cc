@@ -9,8 +9,9 @@
 // EBR's shared-list lock, an epoch pin. No JS runs in that thread afterwards, so nothing
 // it holds is ever released by it.
 //
-// Ids. A thread takes an id when it gets its stack (gomap_sync_stack, under the JS boot
-// lock): 1, 2, 3, ... never reused in the memory's life (a broken lock word holds its dead
+// Ids. A thread takes an id (gomap_sync_claim_id) and registers it with the watcher
+// before it takes any lock, then gets its stack under it (gomap_sync_stack, under the
+// JS boot lock): 1, 2, 3, ... never reused in the memory's life (a broken lock word holds its dead
 // owner's id for good, so a reused id would revive it). kMaxIds ids per memory; past them,
 // a thread cannot start (0: JS throws out of memory).
 //
@@ -71,13 +72,18 @@ void brokenLock() noexcept {
   __builtin_trap();
 }
 
-uint32_t claimBootId() noexcept {
+uint32_t claimId() noexcept {
   uint32_t id = g_nextId.load(std::memory_order_relaxed);
   do {
     if (id >= kMaxIds) return 0;
   } while (!g_nextId.compare_exchange_weak(id, id + 1, std::memory_order_relaxed));
   g_state[id].store(kLive, std::memory_order_release);
-  g_bootOwner.store(id, std::memory_order_relaxed);
+  return id;
+}
+
+uint32_t claimBootId(uint32_t id) noexcept {
+  if (id == 0 || id >= kMaxIds) id = claimId();
+  if (id != 0) g_bootOwner.store(id, std::memory_order_relaxed);
   return id;
 }
 
@@ -91,13 +97,9 @@ void ownStack(uint32_t id, void* base, uint32_t bytes) noexcept {
 
 uint32_t renewSelf() noexcept {
   const uint32_t old = selfId();
-  uint32_t id = g_nextId.load(std::memory_order_relaxed);
-  do {
-    if (id >= kMaxIds) break;
-  } while (!g_nextId.compare_exchange_weak(id, id + 1, std::memory_order_relaxed));
-  const bool fresh = id < kMaxIds;
+  const uint32_t id = claimId();
+  const bool fresh = id != 0;
   if (fresh) {
-    g_state[id].store(kLive, std::memory_order_release);
     if (old < kMaxIds) {
       ownStack(id, g_stackOf[old], g_stackBytes[old]);
       g_threadOf[id] = g_threadOf[old];

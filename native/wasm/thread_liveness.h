@@ -8,9 +8,11 @@
 
 namespace gomap::liveness {
 
-// A new id for the thread about to leave the boot lock's static stack (0: none left);
-// code on the static stack runs as that id until the thread has its own stack.
-uint32_t claimBootId() noexcept;
+// A new id, live (0: none left). Uses no stack memory: callable before the boot lock.
+uint32_t claimId() noexcept;
+// The thread about to leave the boot lock's static stack runs as `id` (claimed now when
+// 0) until it has its own stack; returns it (0: none left).
+uint32_t claimBootId(uint32_t id) noexcept;
 // Pages [base, base + bytes) are the stack of thread `id`.
 void ownStack(uint32_t id, void* base, uint32_t bytes) noexcept;
 // The calling thread gives up its id (marked dead: what it holds is broken) and takes a

@@ -28,10 +28,10 @@
 // maximum reached) returns nullptr, which the core turns into kNoMemory: never a trap.
 //
 // A thread terminated while it holds the heap lock (thread_liveness.cc) leaves the free
-// lists and side tables in an unknown state: the lock is broken, and from then on malloc
-// returns nullptr (out of memory, cleanly) and free leaks. Every map of the memory is
-// then out of memory for growth and new entries; reads, deletes that free nothing,
-// and the other memories of the process are unaffected.
+// lists in an unknown state. The next caller takes the lock over and drops every free
+// list (what they held is leaked): the side tables of live blocks and the top are right
+// at every step (a block is marked before it is handed out, and one the dead thread was
+// taking or giving back is just lost), so allocation from the top goes on.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -182,19 +182,18 @@ void freeLocked(void* p) {
   g_free[kind - 1] = b;
 }
 
-// The heap lock for one call, unless its owner died holding it (see the header comment).
+// The heap lock for one call, taken over from an owner that died (see the header comment).
 class HeapLock {
  public:
-  HeapLock() noexcept : owns_(g_lock.lockUnlessOwnerDead()) {}
-  ~HeapLock() {
-    if (owns_) g_lock.unlock();
+  HeapLock() noexcept {
+    if (g_lock.lockOrTakeOver()) {
+      for (FreeBlock*& head : g_free) head = nullptr;
+      g_runs = nullptr;
+    }
   }
-  bool broken() const noexcept { return !owns_; }
+  ~HeapLock() { g_lock.unlock(); }
   HeapLock(const HeapLock&) = delete;
   HeapLock& operator=(const HeapLock&) = delete;
-
- private:
-  bool owns_;
 };
 
 }  // namespace
@@ -203,14 +202,12 @@ extern "C" {
 
 void* malloc(size_t bytes) {
   HeapLock lock;
-  if (lock.broken()) return nullptr;
   return allocateLocked(bytes);
 }
 
 void free(void* p) {
   if (p == nullptr) return;
   HeapLock lock;
-  if (lock.broken()) return;
   freeLocked(p);
 }
 
@@ -226,7 +223,6 @@ void* realloc(void* p, size_t bytes) {
   size_t have;
   {
     HeapLock lock;
-    if (lock.broken()) return nullptr;
     have = blockSize(p);
   }
   if (bytes != 0 && bytes <= have) return p;
