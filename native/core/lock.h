@@ -18,11 +18,12 @@
 // owner (the thread id of native/wasm/thread_liveness.cc), waiters sleep in bounded
 // slices and look whether the owner died (a watcher thread marks terminated threads
 // dead), and a lock whose owner died is *broken*: never taken again, since what its owner
-// was doing under it is half done. lock() then traps (JS: ERR_GOMAP_POISONED; the
-// registry and EBR's shared list); lockUnlessOwnerDead() returns false instead, for
+// was doing under it is half done. lock() then traps (JS: ERR_GOMAP_POISONED);
+// lockUnlessOwnerDead() returns false instead, for
 // callers that have a way out (the heap: allocation fails cleanly); lockOrTakeOver()
 // takes it over, for a caller that can repair what the dead owner left (ConcurrentMap's
-// write lock: the table is rebuilt from what readers see, see concurrent_map.h).
+// write lock: the table is rebuilt from what readers see, see concurrent_map.h; the
+// heap, the map registry and EBR's shared list, each kept whole at every step).
 //
 // LockGuard / TryLockGuard are the scoped forms both builds use (std::lock_guard and
 // std::unique_lock live in <mutex>, which the threads build cannot include).
@@ -69,6 +70,19 @@ class Mutex {
   bool try_lock() noexcept {
     uint32_t c = 0;
     return word_.compare_exchange_strong(c, liveness::selfId(), std::memory_order_acquire, std::memory_order_relaxed);
+  }
+  // try_lock that also takes the lock from an owner that died (*tookOver true then).
+  bool tryLockOrTakeOver(bool* tookOver) noexcept {
+    *tookOver = false;
+    const uint32_t self = liveness::selfId();
+    uint32_t c = 0;
+    if (word_.compare_exchange_strong(c, self, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+    if (c == 0 || !liveness::isDead(c & ~kWaiters)) return false;
+    if (!word_.compare_exchange_strong(c, self | kWaiters, std::memory_order_acquire, std::memory_order_relaxed)) {
+      return false;
+    }
+    *tookOver = true;
+    return true;
   }
   void unlock() noexcept {
     if ((word_.exchange(0, std::memory_order_release) & kWaiters) != 0) {
