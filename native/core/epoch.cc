@@ -87,17 +87,19 @@ struct Domain {
 
   static bool oldEnough(const Retired* obj, uint64_t now) { return obj->epoch + kReclaimDistance <= now; }
 
-  // Frees the oldest objects of a FIFO list while they are old enough. Returns how many.
-  static size_t freeOldEnough(Retired*& head, Retired*& tail, uint64_t now) noexcept {
-    size_t freed = 0;
+  // Frees the oldest objects of a FIFO list while they are old enough, each one unlinked
+  // and counted (in `pending` and g_pending) before it is freed: a thread of the
+  // WebAssembly threads build can die inside a reclaim (lock.h), and whoever releases its
+  // record then finds the list and the counts whole.
+  static void freeOldEnough(Retired*& head, Retired*& tail, size_t& pending, uint64_t now) noexcept {
     while (head != nullptr && oldEnough(head, now)) {
       Retired* obj = head;
       head = obj->next;
+      if (head == nullptr) tail = nullptr;
+      --pending;
+      g_pending.fetch_sub(1, std::memory_order_relaxed);
       obj->reclaim(obj);
-      ++freed;
     }
-    if (head == nullptr) tail = nullptr;
-    return freed;
   }
 
   static void collectOrphans(uint64_t now) noexcept {
@@ -145,9 +147,7 @@ struct Domain {
     // pinned at an older epoch.
     if (tryAdvance()) tryAdvance();
     uint64_t now = detail::g_epoch.load(std::memory_order_acquire);
-    size_t freed = freeOldEnough(rec.head_, rec.tail_, now);
-    rec.pending_ -= freed;
-    g_pending.fetch_sub(freed, std::memory_order_relaxed);
+    freeOldEnough(rec.head_, rec.tail_, rec.pending_, now);
     collectOrphans(now);
     return rec.pending_ == 0;
   }
