@@ -20,15 +20,16 @@ const WASM_ONLY = ['test/wasm-engine.test.ts'];
 // except shared caches (gocache.shared*: SyncMap-backed, native only).
 const NATIVE_ONLY: string[] = ['test/syncmap.*.test.ts', 'test/gocache.shared*.test.ts'];
 // SyncMap on the WebAssembly engine (lib/wasm/sync-binding.ts) is experimental: reachable
-// only with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (not safe with worker.terminate() yet). The
-// 'wasm-syncmap' project runs the SyncMap suite on it with that switch. Not there:
-// syncmap.external-memory (V8 external-memory accounting is the addon's; wasm memory is
-// a SharedArrayBuffer V8 already counts), and syncmap.chaos: it terminate()s workers at
-// random moments, and one terminated while it holds the map's write lock leaves every
-// later writer waiting for ever, the test's main thread included (seen: the run hangs).
-// That is the hazard that keeps this engine behind the switch (docs/notes/wasm-sync.md).
-const WASM_SYNCMAP = ['test/syncmap.*.test.ts', 'test/engine-features.test.ts'];
-const WASM_SYNCMAP_EXCLUDED = ['test/syncmap.external-memory.test.ts', 'test/syncmap.chaos.test.ts'];
+// only with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1. The 'wasm-syncmap' project runs the SyncMap
+// suite on it with that switch, syncmap.chaos included (terminate() at random moments:
+// a worker that dies holding a lock is detected by the watcher, lib/wasm/sync-watcher.ts).
+// Not there: syncmap.external-memory (V8 external-memory accounting is the addon's; wasm
+// memory is a SharedArrayBuffer V8 already counts).
+const WASM_SYNCMAP = ['test/syncmap.*.test.ts', 'test/engine-features.test.ts', 'test/wasm-syncmap.*.test.ts'];
+// What only the WebAssembly SyncMap has (terminate() safety of wasm code: native code
+// cannot be stopped mid-write): the 'wasm-syncmap' project only.
+const WASM_SYNCMAP_ONLY = ['test/wasm-syncmap.*.test.ts'];
+const WASM_SYNCMAP_EXCLUDED = ['test/syncmap.external-memory.test.ts'];
 
 export default defineConfig({
   test: {
@@ -43,7 +44,7 @@ export default defineConfig({
         test: {
           name: 'native',
           include: ['test/**/*.test.ts'],
-          exclude: [...ENGINE_FREE, ...WASM_ONLY],
+          exclude: [...ENGINE_FREE, ...WASM_ONLY, ...WASM_SYNCMAP_ONLY],
           env: { GOMAP_BACKEND: 'native' },
         },
       },
@@ -52,7 +53,7 @@ export default defineConfig({
         test: {
           name: 'wasm',
           include: ['test/**/*.test.ts'],
-          exclude: [...ENGINE_FREE, ...NATIVE_ONLY],
+          exclude: [...ENGINE_FREE, ...NATIVE_ONLY, ...WASM_SYNCMAP_ONLY],
           env: { GOMAP_BACKEND: 'wasm' },
         },
       },

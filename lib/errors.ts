@@ -6,13 +6,26 @@
  *   wrong type;
  * - `RangeError` (code `ERR_OUT_OF_RANGE`): a size beyond the limits, a hint that cannot
  *   be honoured, memory that cannot be allocated;
- * - `Error` with code `ERR_GOMAP_CLOSED`: use after `close()`.
+ * - `Error` with code `ERR_GOMAP_CLOSED`: use after `close()`;
+ * - `Error` with code `ERR_GOMAP_POISONED` (SyncMap on the WebAssembly engine only): a
+ *   write to a map whose write lock was held by a thread that died (a worker
+ *   `terminate()`d in the middle of a write). That write was half done and nobody can
+ *   finish it, so the map refuses every later write; its reads (get, has, iteration,
+ *   size, stats) go on and see each key's last completed write.
  *
  * @module
  */
 
 /** The `code` of the error thrown when a closed map is used. */
 export const ERR_GOMAP_CLOSED = 'ERR_GOMAP_CLOSED';
+
+/**
+ * The `code` of the error a write throws when the map (or the memory's allocator or map
+ * registry) was left half-updated by a thread that died holding its lock (see the
+ * module comment). The native engine never throws it: native code cannot be stopped
+ * mid-write.
+ */
+export const ERR_GOMAP_POISONED = 'ERR_GOMAP_POISONED';
 
 /** An `Error` carrying a Node-style `code`. */
 export interface CodedError extends Error {
@@ -27,6 +40,12 @@ function withCode<E extends Error>(error: E, code: string): E & CodedError {
 /** The error every method of a closed map throws. */
 export function closedError(): CodedError {
   return withCode(new Error('GoMap is closed: it cannot be used after close()'), ERR_GOMAP_CLOSED);
+}
+
+/** The error a write to a poisoned map throws (see {@link ERR_GOMAP_POISONED}). */
+export function poisonedError(message: string, cause?: unknown): CodedError {
+  const error = cause === undefined ? new Error(message) : new Error(message, { cause });
+  return withCode(error, ERR_GOMAP_POISONED);
 }
 
 /** A `TypeError` with code `ERR_INVALID_ARG_TYPE`. */

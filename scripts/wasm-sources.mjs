@@ -25,6 +25,7 @@ export const WASM_EXCLUDED_SOURCES = [
   'native/core/shared_cache.cc',
   'native/wasm/sync_exports.cc',
   'native/wasm/threads_heap.cc',
+  'native/wasm/thread_liveness.cc',
 ];
 
 /**
@@ -40,6 +41,7 @@ export const THREADS_WASM_SOURCES = [
   'native/wasm/runtime.cc',
   'native/wasm/sync_exports.cc',
   'native/wasm/threads_heap.cc',
+  'native/wasm/thread_liveness.cc',
 ];
 
 /** Where the build writes its output (relative to the package root). */

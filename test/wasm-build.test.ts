@@ -103,6 +103,12 @@ const EXPECTED_THREADS_EXPORTS = [
   'gomap_sync_collect',
   'gomap_sync_pending',
   'gomap_sync_heap_pages',
+  'gomap_sync_self',
+  'gomap_sync_claim_id',
+  'gomap_sync_take_broken',
+  'gomap_sync_thread_renew',
+  'gomap_sync_release_dead',
+  'gomap_sync_testing_hold_write_lock',
 ];
 
 interface WasmModuleApi {

@@ -28,11 +28,18 @@
  * - Values read are copied by the module into the thread's out buffer while the epoch is
  *   pinned, and from there into JS values before the next call.
  * - A worker that exits normally ends its views and its thread state (process 'exit'). A
- *   worker that is terminated cannot run JS any more: its views, stack and EBR record stay
- *   (a leak, and a hang if it held a lock: see below).
+ *   worker that is terminated cannot run JS any more; it may die anywhere in the module,
+ *   locks held. The lock words record their owner and a watcher worker marks dead threads
+ *   (lib/wasm/sync-watcher.ts, native/wasm/thread_liveness.cc): the waiters stop waiting,
+ *   a map whose write lock died with its owner is poisoned for writes (ERR_GOMAP_POISONED,
+ *   reads go on), the dead thread's epoch pin, Thread and stack are released. Its views
+ *   are not (the map stays allocated).
+ * - Every export is called through a wrapper (guardedExports) that catches a trap: a
+ *   trapped call may have left a lock held or the epoch pinned, so the thread gives up
+ *   its id and EBR record for new ones (Domain.afterTrap).
  *
- * Not safe with `worker.terminate()` (why: docs/notes/wasm-sync.md): this engine is only
- * reachable with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts).
+ * Still behind GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts): see
+ * docs/notes/wasm-term.md for what keeps it there.
  *
  * @module
  */
@@ -41,8 +48,9 @@ import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import type { MapStats } from '../binding.ts';
-import { closedError, rangeError, typeError } from '../errors.ts';
+import { closedError, poisonedError, rangeError, typeError } from '../errors.ts';
 import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncPackedBatch, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
+import { watch, type WatchedThread } from './sync-watcher.ts';
 import { bytesLength, isBytes, mapStatsAt, MAX_BLOB_BYTES, MemoryViews, nativeTypeName, seedWords, TAG_BIGINT, TAG_BYTES, TAG_NUMBER } from './heap.ts';
 
 /**
@@ -109,7 +117,8 @@ const MAX_BATCH = 1 << 16;
 interface ThreadsExports {
   readonly __stack_pointer: { value: number };
   gomap_sync_boot_lock(): number;
-  gomap_sync_stack(bytes: number): number;
+  gomap_sync_stack(bytes: number, id: number): number;
+  gomap_sync_claim_id(): number;
   gomap_sync_thread_start(): number;
   gomap_sync_thread_end(thread: number): void;
   gomap_sync_scratch(thread: number, bytes: number): number;
@@ -136,6 +145,11 @@ interface ThreadsExports {
   gomap_sync_collect(thread: number): number;
   gomap_sync_pending(): number;
   gomap_sync_heap_pages(): number;
+  gomap_sync_self(): number;
+  gomap_sync_take_broken(): number;
+  gomap_sync_thread_renew(thread: number): number;
+  gomap_sync_release_dead(id: number): number;
+  gomap_sync_testing_hold_write_lock(thread: number, map: number, flag: number): void;
 }
 
 /** The parts of the global `WebAssembly` namespace used here. */
@@ -153,6 +167,36 @@ function noMemory(what: string): RangeError {
   const e = rangeError(`SyncMap ${what}: out of memory (the map is unchanged)`);
   (e as { code: string }).code = 'ERR_GOMAP_NO_MEMORY';
   return e;
+}
+
+function poisoned(cause?: unknown): Error {
+  return poisonedError(
+    'SyncMap is poisoned for writes: a thread died (worker.terminate()) holding its write lock, or the ' +
+      "shared memory's allocator or map registry lock, in the middle of an update nobody can finish; " +
+      'reads go on, writes are refused',
+    cause,
+  );
+}
+
+/**
+ * The exports of `d` with each function wrapped: a trap goes through `d.afterTrap`, and a
+ * thread that could not recover from one throws ERR_GOMAP_POISONED without calling in.
+ */
+function guardedExports(d: Domain): ThreadsExports {
+  const out: Record<string, unknown> = { __stack_pointer: d.raw.__stack_pointer };
+  for (const [name, f] of Object.entries(d.raw as unknown as Record<string, unknown>)) {
+    if (typeof f !== 'function') continue;
+    const fn = f as (a?: number, b?: number, c?: number, e?: number, g?: number) => number;
+    out[name] = (a?: number, b?: number, c?: number, e?: number, g?: number): number => {
+      if (d.lost) throw poisoned();
+      try {
+        return fn(a, b, c, e, g);
+      } catch (error) {
+        throw d.afterTrap(error);
+      }
+    };
+  }
+  return out as unknown as ThreadsExports;
 }
 
 function statusError(result: number, what: string): RangeError {
@@ -184,10 +228,20 @@ function isSharedMemory(m: unknown): m is SharedMemory {
 }
 
 /** One shared memory as this thread uses it (see the module comment). */
-class Domain extends MemoryViews {
+class Domain extends MemoryViews implements WatchedThread {
   readonly memory: SharedMemory;
+  readonly module: object;
   readonly id: number;
+  readonly stackBytes = STACK_BYTES;
+  /** The exports, each wrapped so that a trap ends in {@link Domain.afterTrap}. */
   readonly x: ThreadsExports;
+  /** The exports as they are (boot, recovery). */
+  readonly raw: ThreadsExports;
+  /** This thread's id in the memory (native/wasm/thread_liveness.cc). */
+  self = 0;
+  port: WatchedThread['port'] = null;
+  /** Set when a trap could not be recovered from: every later call throws. */
+  lost = false;
   /** This thread's Thread (its I/O area first). */
   readonly thread: number;
   readonly stackTop: number;
@@ -198,10 +252,16 @@ class Domain extends MemoryViews {
   constructor(module: object, memory: SharedMemory, id: number) {
     super();
     this.memory = memory;
+    this.module = module;
     this.id = id;
     const instance = new wasmApi.Instance(module, { env: { memory } });
-    this.x = instance.exports as unknown as ThreadsExports;
+    this.raw = instance.exports as unknown as ThreadsExports;
+    this.x = this.raw;
     this.refresh();
+    // The id first, watched before this thread takes any lock (lib/wasm/sync-watcher.ts).
+    this.self = this.raw.gomap_sync_claim_id();
+    if (this.self === 0) throw noMemory('thread start');
+    watch(this);
     const lock = this.x.gomap_sync_boot_lock() >>> 2;
     const words = this.i32;
     // Held for one short call; a thread terminated inside it would hold it for ever, so
@@ -215,7 +275,7 @@ class Domain extends MemoryViews {
     }
     let top: number;
     try {
-      top = this.x.gomap_sync_stack(STACK_BYTES);
+      top = this.x.gomap_sync_stack(STACK_BYTES, this.self);
     } finally {
       Atomics.store(words, lock, 0);
       Atomics.notify(words, lock, 1);
@@ -226,6 +286,37 @@ class Domain extends MemoryViews {
     this.thread = this.x.gomap_sync_thread_start();
     if (this.thread === 0) throw noMemory('thread start');
     this.refresh();
+    this.x = guardedExports(this);
+  }
+
+  /**
+   * What a call that trapped throws, after the thread recovered: a trap unwinds without
+   * releasing what the call held (a lock, an epoch pin) nor restoring the stack pointer.
+   * The stack pointer is reset, then the thread gives up its id and EBR record for new
+   * ones (gomap_sync_thread_renew: what it held is broken for everyone, as if it had
+   * died) and registers its new id with the watcher. A trap on a lock whose owner died
+   * becomes ERR_GOMAP_POISONED; any other trap is rethrown as it is.
+   */
+  afterTrap(error: unknown): unknown {
+    if (!(error instanceof (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError)) {
+      return error;
+    }
+    this.raw.__stack_pointer.value = this.stackTop;
+    const broken = this.raw.gomap_sync_take_broken() === 1;
+    let renewed = false;
+    try {
+      renewed = this.raw.gomap_sync_thread_renew(this.thread) === 1;
+    } catch {
+      this.raw.__stack_pointer.value = this.stackTop;
+    }
+    if (renewed) {
+      this.self = this.raw.gomap_sync_self();
+      watch(this);
+    } else {
+      this.lost = true;
+    }
+    this.refresh();
+    return broken ? poisoned(error) : error;
   }
 
   /** Re-makes the views when memory has grown (in any thread). */
@@ -858,6 +949,10 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     binding.syncTestingCollect = (): number => {
       const d = homeDomain();
       return d.x.gomap_sync_collect(d.thread);
+    };
+    binding.syncTestingHoldWriteLock = (v: SyncViewHandle, flagIndex: number): void => {
+      const r = findView(v);
+      r.domain.x.gomap_sync_testing_hold_write_lock(r.domain.thread, r.map, flagIndex * 4);
     };
   }
   return binding;

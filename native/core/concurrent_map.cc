@@ -485,7 +485,7 @@ Status ConcurrentMap::storeMany(ebr::ThreadRecord& rec, const Blob* keys, const 
     if (entries[made] == nullptr) return fail(Status::kNoMemory);
   }
 
-  LockGuard<Mutex> lock(writeLock_);
+  WriteLock lock(*this);
   // 2. Growth work. During a grow, evacuate the old bucket of every key (and one more
   //    each, for progress), as growWork does for a single write: writes then go to the
   //    new table only. Evacuation moves entries without changing the contents.
@@ -588,8 +588,79 @@ bool ConcurrentMap::erase(ebr::ThreadRecord& rec, Blob key) {
 // the table and its chains; entries are retired.
 void ConcurrentMap::clear(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
-  LockGuard<Mutex> lock(writeLock_);
+  WriteLock lock(*this);
   clearLocked(rec);
+}
+
+bool ConcurrentMap::repairAfterDeadWriter() noexcept {
+  Table* t = current();
+  Table* o = t->old.load(std::memory_order_relaxed);
+  Table* fresh = newTable(t->B);
+  if (fresh == nullptr) return false;
+  uint64_t count = 0, overflow = 0;
+  uint64_t bytes = tableBytes(fresh);
+  bool ok = true;
+  // Puts e in the first free slot of its chain in `fresh` (nobody reads it yet).
+  auto place = [&](Entry* e) {
+    Bucket* b = bucketAt(fresh, e->hash & maskOf(fresh));
+    for (;;) {
+      const uint64_t word = b->tophash.load(std::memory_order_relaxed);
+      for (size_t i = 0; i < kBucketCount; ++i) {
+        if (topAt(word, i) >= kMinTopHash) continue;
+        b->tophash.store(withTop(word, i, map_detail::topHash(e->hash)), std::memory_order_relaxed);
+        b->slots[i].store(e, std::memory_order_relaxed);
+        ++count;
+        bytes += entrySize(e);
+        return;
+      }
+      Bucket* next = b->overflow.load(std::memory_order_relaxed);
+      if (next == nullptr) {
+        next = newBucket();
+        if (next == nullptr) {
+          ok = false;
+          return;
+        }
+        b->overflow.store(next, std::memory_order_relaxed);
+        ++overflow;
+        bytes += sizeof(Bucket);
+      }
+      b = next;
+    }
+  };
+  // What a reader sees of a chain: slots with a key's tophash and an entry.
+  auto placeChain = [&](Bucket* b) {
+    for (; b != nullptr && ok; b = b->overflow.load(std::memory_order_relaxed)) {
+      const uint64_t word = b->tophash.load(std::memory_order_relaxed);
+      for (size_t i = 0; i < kBucketCount && ok; ++i) {
+        Entry* e = b->slots[i].load(std::memory_order_relaxed);
+        if (topAt(word, i) >= kMinTopHash && e != nullptr) place(e);
+      }
+    }
+  };
+  // A reader looks in the old bucket while it is not evacuated, else in the new one.
+  if (o != nullptr) {
+    for (uint64_t i = 0; i <= maskOf(o); ++i) {
+      Bucket* ob = bucketAt(o, i);
+      if (!isEvacuated(ob->tophash.load(std::memory_order_relaxed))) placeChain(ob);
+    }
+  }
+  for (uint64_t i = 0; i <= maskOf(t); ++i) {
+    if (o != nullptr && !isEvacuated(bucketAt(o, i & maskOf(o))->tophash.load(std::memory_order_relaxed))) continue;
+    placeChain(bucketAt(t, i));
+  }
+  if (!ok) {
+    freeTableNow(fresh);
+    return false;
+  }
+  sameSizeGrow_ = false;
+  nevacuate_ = 0;
+  evacuatedCount_ = 0;
+  noverflow_ = overflow;
+  oldNoverflow_ = 0;
+  count_.store(count, std::memory_order_relaxed);
+  bytes_.store(bytes, std::memory_order_relaxed);
+  table_.store(fresh, std::memory_order_release);  // t and o are leaked (see the header)
+  return true;
 }
 
 void ConcurrentMap::clearLocked(ebr::ThreadRecord& rec) {
@@ -620,7 +691,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
   const unsigned target = map_detail::bucketBitsFor(n);
   if (tableTooLarge(target)) return Status::kTooLarge;
   ebr::Guard guard(rec);
-  LockGuard<Mutex> lock(writeLock_);
+  WriteLock lock(*this);
   Table* t = current();
   if (target <= t->B || growing() || count_.load(std::memory_order_relaxed) != 0) return Status::kOk;
   Table* fresh = newTable(target);
@@ -636,7 +707,7 @@ Status ConcurrentMap::reserve(ebr::ThreadRecord& rec, uint64_t n) {
 
 MapStats ConcurrentMap::stats(ebr::ThreadRecord& rec) {
   ebr::Guard guard(rec);
-  LockGuard<Mutex> lock(writeLock_);
+  WriteLock lock(*this);
   Table* t = current();
   Table* o = t->old.load(std::memory_order_relaxed);
   MapStats s;

@@ -26,7 +26,10 @@
 // hash and key: tophash is only a hint.
 //
 // Writers serialize on one mutex per map (lock.h) and do all of Go's growth work under
-// it. The rules that keep readers right under any interleaving:
+// it. (On the WebAssembly threads build a writer can be terminated mid-write, lock held:
+// the next writer takes the lock over and rebuilds the table from what readers see,
+// which the rules below keep well defined at every step: repairAfterDeadWriter.) The
+// rules that keep readers right under any interleaving:
 //
 //   1. Only the current table's buckets, and old buckets not yet evacuated, are ever
 //      written. A writer evacuates the old bucket of its key before it touches the new
@@ -364,6 +367,21 @@ class ConcurrentMap {
   // clear() once the lock is held (and the caller pinned).
   void clearLocked(ebr::ThreadRecord& rec);
 
+  // The write lock for one write (RAII). On the WebAssembly threads build a writer can
+  // die holding it (worker.terminate(): lock.h); the next writer then takes it over and
+  // repairs the table first (repairAfterDeadWriter), or traps (ERR_GOMAP_POISONED in JS)
+  // when there is no memory for that. Natively: LockGuard.
+  class WriteLock;
+  // Rebuilds the table from what readers see now, after a writer died at an unknown
+  // step of a write (lock held). Each step of a write is published reader-consistently,
+  // so a lookup of any key sees one well-defined entry: the fresh table holds exactly
+  // those entries (the same Entry objects), with count and bytes recounted, and no
+  // growth in progress. The replaced tables (and their overflow buckets, and anything
+  // the dead writer had allocated or unlinked but not yet published or retired) are
+  // leaked on purpose: nothing says what they share, and readers may still be in them.
+  // False when out of memory (nothing changed).
+  bool repairAfterDeadWriter() noexcept;
+
   // --- iteration -----------------------------------------------------------------------
   template <class F>
   size_t produceClass(Iterator* it, F& onEntry);
@@ -397,6 +415,23 @@ class ConcurrentMap {
   SharedCache* cache_ = nullptr;
   void (*destroyCache_)(SharedCache*) noexcept = nullptr;
   unsigned growthLimitB_ = map_detail::kMaxB;  // limitGrowth(); kMaxB: no limit
+};
+
+class ConcurrentMap::WriteLock {
+ public:
+  explicit WriteLock(ConcurrentMap& m) noexcept : m_(m) {
+#if defined(GOMAP_WASM_THREADS)
+    if (m.writeLock_.lockOrTakeOver() && !m.repairAfterDeadWriter()) liveness::brokenLock();
+#else
+    m.writeLock_.lock();
+#endif
+  }
+  ~WriteLock() { m_.writeLock_.unlock(); }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+ private:
+  ConcurrentMap& m_;
 };
 
 // An iteration position: the hash classes already produced (see the header comment).
@@ -497,7 +532,7 @@ bool ConcurrentMap::loadAndDelete(ebr::ThreadRecord& rec, Blob key, F&& onValue)
 
 template <class Decide>
 Status ConcurrentMap::upsert(ebr::ThreadRecord& rec, Entry* fresh, Decide&& decide, bool* wrote) {
-  LockGuard<Mutex> lock(writeLock_);
+  WriteLock lock(*this);
   const Blob key = cmap_detail::entryKey(fresh);
   *wrote = false;
   if (!growWork(rec, fresh->hash)) {
@@ -524,7 +559,7 @@ template <class Decide>
 bool ConcurrentMap::removeIf(ebr::ThreadRecord& rec, const Blob& key, Decide&& decide) {
   const uint64_t hash = hashOf(key);
   if (find(key, hash) == nullptr) return false;  // absent: no lock needed
-  LockGuard<Mutex> lock(writeLock_);
+  WriteLock lock(*this);
   // Growth work may fail for lack of memory; a delete then works in the old bucket,
   // which writerHome picks while it is not evacuated.
   growWork(rec, hash);

@@ -27,6 +27,47 @@ alignas(kCacheLine) std::atomic<uint64_t> g_pending{0};  // retired, not freed (
 Mutex g_orphanLock;
 Retired* g_orphanHead = nullptr;
 Retired* g_orphanTail = nullptr;
+
+// g_orphanLock for one critical section (or a try). On the WebAssembly threads build a
+// thread can die holding it (worker.terminate(): lock.h): the next one takes it over.
+// Every step under it keeps the list whole from its head (collectOrphans unlinks an
+// object before it frees it; share links the chain before it moves the tail), so only
+// the tail may be stale then: it is found again.
+class OrphanLock {
+ public:
+  explicit OrphanLock(bool tryOnly) noexcept {
+#if defined(GOMAP_WASM_THREADS)
+    bool tookOver = false;
+    if (tryOnly) {
+      owns_ = g_orphanLock.tryLockOrTakeOver(&tookOver);
+    } else {
+      tookOver = g_orphanLock.lockOrTakeOver();
+      owns_ = true;
+    }
+    if (tookOver) {
+      Retired* last = nullptr;
+      for (Retired* r = g_orphanHead; r != nullptr; r = r->next) last = r;
+      g_orphanTail = last;
+    }
+#else
+    if (tryOnly) {
+      owns_ = g_orphanLock.try_lock();
+    } else {
+      g_orphanLock.lock();
+      owns_ = true;
+    }
+#endif
+  }
+  ~OrphanLock() {
+    if (owns_) g_orphanLock.unlock();
+  }
+  bool owns() const noexcept { return owns_; }
+  OrphanLock(const OrphanLock&) = delete;
+  OrphanLock& operator=(const OrphanLock&) = delete;
+
+ private:
+  bool owns_ = false;
+};
 }  // namespace
 
 struct Domain {
@@ -46,49 +87,47 @@ struct Domain {
 
   static bool oldEnough(const Retired* obj, uint64_t now) { return obj->epoch + kReclaimDistance <= now; }
 
-  // Frees the oldest objects of a FIFO list while they are old enough. Returns how many.
-  static size_t freeOldEnough(Retired*& head, Retired*& tail, uint64_t now) noexcept {
-    size_t freed = 0;
+  // Frees the oldest objects of a FIFO list while they are old enough, each one unlinked
+  // and counted (in `pending` and g_pending) before it is freed: a thread of the
+  // WebAssembly threads build can die inside a reclaim (lock.h), and whoever releases its
+  // record then finds the list and the counts whole.
+  static void freeOldEnough(Retired*& head, Retired*& tail, size_t& pending, uint64_t now) noexcept {
     while (head != nullptr && oldEnough(head, now)) {
       Retired* obj = head;
       head = obj->next;
+      if (head == nullptr) tail = nullptr;
+      --pending;
+      g_pending.fetch_sub(1, std::memory_order_relaxed);
       obj->reclaim(obj);
-      ++freed;
     }
-    if (head == nullptr) tail = nullptr;
-    return freed;
   }
 
   static void collectOrphans(uint64_t now) noexcept {
-    TryLockGuard<Mutex> lock(g_orphanLock);
-    if (!lock.ownsLock() || g_orphanHead == nullptr) return;
+    OrphanLock lock(/*tryOnly=*/true);
+    if (!lock.owns() || g_orphanHead == nullptr) return;
     // Orphan lists are appended whole, so the list is not in stamp order overall: walk it
-    // all, keeping the young ones.
-    Retired* keepHead = nullptr;
-    Retired* keepTail = nullptr;
-    size_t freed = 0;
-    for (Retired* obj = g_orphanHead; obj != nullptr;) {
-      Retired* next = obj->next;
+    // all, keeping the young ones. Each object is unlinked (and counted) before it is
+    // freed, so the list is whole at every step (see OrphanLock).
+    Retired** link = &g_orphanHead;
+    Retired* last = nullptr;
+    while (Retired* obj = *link) {
       if (oldEnough(obj, now)) {
+        *link = obj->next;
+        if (g_orphanTail == obj) g_orphanTail = last;
+        g_pending.fetch_sub(1, std::memory_order_relaxed);
         obj->reclaim(obj);
-        ++freed;
       } else {
-        obj->next = nullptr;
-        if (keepTail != nullptr) keepTail->next = obj;
-        else keepHead = obj;
-        keepTail = obj;
+        last = obj;
+        link = &obj->next;
       }
-      obj = next;
     }
-    g_orphanHead = keepHead;
-    g_orphanTail = keepTail;
-    detail::g_sharedPending.store(keepHead != nullptr, std::memory_order_relaxed);
-    g_pending.fetch_sub(freed, std::memory_order_relaxed);
+    g_orphanTail = last;
+    detail::g_sharedPending.store(g_orphanHead != nullptr, std::memory_order_relaxed);
   }
 
   // Appends a chain (head..tail) to the shared list.
   static void share(Retired* head, Retired* tail) noexcept {
-    LockGuard<Mutex> lock(g_orphanLock);
+    OrphanLock lock(/*tryOnly=*/false);
     if (g_orphanTail != nullptr) g_orphanTail->next = head;
     else g_orphanHead = head;
     g_orphanTail = tail;
@@ -108,9 +147,7 @@ struct Domain {
     // pinned at an older epoch.
     if (tryAdvance()) tryAdvance();
     uint64_t now = detail::g_epoch.load(std::memory_order_acquire);
-    size_t freed = freeOldEnough(rec.head_, rec.tail_, now);
-    rec.pending_ -= freed;
-    g_pending.fetch_sub(freed, std::memory_order_relaxed);
+    freeOldEnough(rec.head_, rec.tail_, rec.pending_, now);
     collectOrphans(now);
     return rec.pending_ == 0;
   }

@@ -28,6 +28,7 @@
 // JS checks every argument (kinds, lengths, handles) before it calls: these functions
 // trust their arguments and hold no map logic. Allocation failure is a negative result
 // or a null address, never a trap.
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +39,7 @@
 #include "core/concurrent_map.h"
 #include "core/epoch.h"
 #include "core/lock.h"
+#include "thread_liveness.h"
 
 #define GOMAP_EXPORT(name) extern "C" __attribute__((export_name(#name), visibility("default")))
 
@@ -81,6 +83,17 @@ struct MapSlot {
 };
 
 Mutex g_registryLock;
+
+// The registry lock for one call. Taken over from a thread that died holding it: every
+// registry step leaves slots readable (at worst a slot whose map is set but whose view
+// count is not: never matched again, the map leaked), so nothing needs repair.
+class RegistryLock {
+ public:
+  RegistryLock() noexcept { g_registryLock.lockOrTakeOver(); }
+  ~RegistryLock() { g_registryLock.unlock(); }
+  RegistryLock(const RegistryLock&) = delete;
+  RegistryLock& operator=(const RegistryLock&) = delete;
+};
 MapSlot* g_slots = nullptr;
 uint32_t g_slotCount = 0;
 uint32_t g_slotCapacity = 0;
@@ -187,9 +200,15 @@ GOMAP_EXPORT(gomap_sync_boot_lock) uint32_t gomap_sync_boot_lock() { return addr
 
 // A stack of `bytes` bytes for the calling thread: the address of its top (stacks grow
 // down), or 0 when memory runs out. Runs on the static stack, under the boot lock.
-GOMAP_EXPORT(gomap_sync_stack) uint32_t gomap_sync_stack(uint32_t bytes) {
+// `id`: the thread's id from gomap_sync_claim_id (0: take one now; thread_liveness.cc):
+// the heap lock records it.
+GOMAP_EXPORT(gomap_sync_stack) uint32_t gomap_sync_stack(uint32_t bytes, uint32_t id0) {
+  const uint32_t id = gomap::liveness::claimBootId(id0);
+  if (id == 0) return 0;
   void* base = std::malloc(bytes);
-  return base == nullptr ? 0 : addressOf(base) + bytes;
+  if (base == nullptr) return 0;
+  gomap::liveness::ownStack(id, base, bytes);
+  return addressOf(base) + bytes;
 }
 
 // The calling thread's state (its I/O area first), or 0 when memory runs out.
@@ -201,12 +220,14 @@ GOMAP_EXPORT(gomap_sync_thread_start) uint32_t gomap_sync_thread_start() {
     std::free(t);
     return 0;
   }
+  gomap::liveness::setThreadOf(gomap::liveness::selfId(), t);
   return addressOf(t);
 }
 
 // Ends a thread's state: its EBR record is released (its retired objects go to the shared
 // list), its buffers freed. Not its stack: the caller may still be running on it.
 GOMAP_EXPORT(gomap_sync_thread_end) void gomap_sync_thread_end(uint32_t thread) {
+  gomap::liveness::markEnded();  // first: the watcher must not release it too
   Thread* t = threadAt(thread);
   gomap::ebr::unregisterThread(t->rec);
   std::free(t->scratch);
@@ -238,7 +259,7 @@ double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32
   ConcurrentMap* map = nullptr;
   Status s = ConcurrentMap::create(options, &map);
   if (s != Status::kOk) return resultOf(s);
-  LockGuard<Mutex> lock(g_registryLock);
+  RegistryLock lock;
   MapSlot* slot = freeSlot();
   if (slot == nullptr) {
     map->release();
@@ -257,7 +278,7 @@ double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32
 // which go to io.aux of `thread` as keyKind * 16 + valueKind).
 GOMAP_EXPORT(gomap_sync_attach)
 uint32_t gomap_sync_attach(uint32_t thread, double id, int32_t keyKind, int32_t valueKind) {
-  LockGuard<Mutex> lock(g_registryLock);
+  RegistryLock lock;
   MapSlot* slot = slotOf(id);
   if (slot == nullptr) return 0;
   if (slot->keyKind != keyKind || slot->valueKind != valueKind) {
@@ -272,7 +293,7 @@ uint32_t gomap_sync_attach(uint32_t thread, double id, int32_t keyKind, int32_t 
 GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(double id) {
   ConcurrentMap* last = nullptr;
   {
-    LockGuard<Mutex> lock(g_registryLock);
+    RegistryLock lock;
     MapSlot* slot = slotOf(id);
     if (slot == nullptr) return;
     if (--slot->views == 0) {
@@ -285,7 +306,7 @@ GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(double id) {
 }
 
 GOMAP_EXPORT(gomap_sync_live_maps) uint32_t gomap_sync_live_maps() {
-  LockGuard<Mutex> lock(g_registryLock);
+  RegistryLock lock;
   return g_liveMaps;
 }
 
@@ -468,4 +489,69 @@ GOMAP_EXPORT(gomap_sync_collect) double gomap_sync_collect(uint32_t thread) {
 
 GOMAP_EXPORT(gomap_sync_pending) double gomap_sync_pending() {
   return static_cast<double>(gomap::ebr::pendingObjects());
+}
+
+// ---- thread death (thread_liveness.cc, lib/wasm/sync-watcher.ts) ----------------------------
+
+// A new thread id (0: none left), for the watcher before the thread takes any lock.
+// Runs on whatever stack, without using it (no boot lock needed).
+GOMAP_EXPORT(gomap_sync_claim_id) uint32_t gomap_sync_claim_id() { return gomap::liveness::claimId(); }
+
+// The calling thread's id (the watcher watches it under this id).
+GOMAP_EXPORT(gomap_sync_self) uint32_t gomap_sync_self() { return gomap::liveness::selfId(); }
+
+// 1 when the calling thread's last trap was a broken lock (a lock whose owner died).
+GOMAP_EXPORT(gomap_sync_take_broken) int32_t gomap_sync_take_broken() {
+  return gomap::liveness::takeBrokenSeen() ? 1 : 0;
+}
+
+// After a trap: the call may have stopped holding a lock or pinned, so the thread gives up
+// its id (what it held is broken for everyone, as a dead thread's) and its EBR record
+// (unpinned, its retired objects to the shared list), and goes on with new ones. 1 done,
+// 0 not (no id or no memory left: JS stops using this memory in this thread). May trap
+// itself, when EBR's shared list is broken.
+GOMAP_EXPORT(gomap_sync_thread_renew) int32_t gomap_sync_thread_renew(uint32_t thread) {
+  Thread* t = threadAt(thread);
+  if (gomap::liveness::renewSelf() == 0) return 0;
+  gomap::ebr::ThreadRecord* fresh = gomap::ebr::registerThread();
+  if (fresh == nullptr) return 0;
+  gomap::ebr::ThreadRecord* old = t->rec;
+  t->rec = fresh;
+  gomap::ebr::unregisterThread(old);
+  return 1;
+}
+
+// Called by the watcher when thread `id` died (its port closed): if it was live, it is
+// marked dead (locks it holds are broken), its EBR record is released (no longer pinned;
+// its retired objects go to the shared list) and its Thread, buffers and stack are freed.
+// Its views and iterators are not (their map references stay: the map is never freed).
+// 1 released, 0 it was not live (ended normally, or released already).
+GOMAP_EXPORT(gomap_sync_release_dead) int32_t gomap_sync_release_dead(uint32_t id) {
+  void* thread = nullptr;
+  void* stack = nullptr;
+  if (!gomap::liveness::markDead(id, &thread, &stack)) return 0;
+  if (thread != nullptr) {
+    auto* t = static_cast<Thread*>(thread);
+    gomap::ebr::unregisterThread(t->rec);
+    std::free(t->scratch);
+    std::free(t->out);
+    std::free(t);
+  }
+  std::free(stack);
+  return 1;
+}
+
+// Test hook: pins the epoch, takes `map`'s write lock, stores 1 into the i32 at `flag`
+// (and notifies), then spins until the thread is terminated (or something stores 2 there):
+// a thread that dies holding the write lock and an epoch pin, on purpose.
+GOMAP_EXPORT(gomap_sync_testing_hold_write_lock)
+void gomap_sync_testing_hold_write_lock(uint32_t thread, uint32_t map, uint32_t flag) {
+  gomap::ebr::Guard pin(*threadAt(thread)->rec);
+  mapAt(map)->writeLockForTesting().lock();
+  auto* word = reinterpret_cast<std::atomic<int32_t>*>(static_cast<uintptr_t>(flag));
+  word->store(1, std::memory_order_release);
+  __builtin_wasm_memory_atomic_notify(reinterpret_cast<int*>(word), 1);
+  while (word->load(std::memory_order_acquire) != 2) {
+  }
+  mapAt(map)->writeLockForTesting().unlock();
 }

@@ -26,6 +26,12 @@
 // One lock (lock.h's futex word) guards everything; the maps allocate outside their hot
 // read paths, so contention is writers'. Failure (memory.grow refused: the module's
 // maximum reached) returns nullptr, which the core turns into kNoMemory: never a trap.
+//
+// A thread terminated while it holds the heap lock (thread_liveness.cc) leaves the free
+// lists in an unknown state. The next caller takes the lock over and drops every free
+// list (what they held is leaked): the side tables of live blocks and the top are right
+// at every step (a block is marked before it is handed out, and one the dead thread was
+// taking or giving back is just lost), so allocation from the top goes on.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -176,18 +182,32 @@ void freeLocked(void* p) {
   g_free[kind - 1] = b;
 }
 
+// The heap lock for one call, taken over from an owner that died (see the header comment).
+class HeapLock {
+ public:
+  HeapLock() noexcept {
+    if (g_lock.lockOrTakeOver()) {
+      for (FreeBlock*& head : g_free) head = nullptr;
+      g_runs = nullptr;
+    }
+  }
+  ~HeapLock() { g_lock.unlock(); }
+  HeapLock(const HeapLock&) = delete;
+  HeapLock& operator=(const HeapLock&) = delete;
+};
+
 }  // namespace
 
 extern "C" {
 
 void* malloc(size_t bytes) {
-  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  HeapLock lock;
   return allocateLocked(bytes);
 }
 
 void free(void* p) {
   if (p == nullptr) return;
-  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  HeapLock lock;
   freeLocked(p);
 }
 
@@ -202,7 +222,7 @@ void* realloc(void* p, size_t bytes) {
   if (p == nullptr) return malloc(bytes);
   size_t have;
   {
-    gomap::LockGuard<gomap::Mutex> lock(g_lock);
+    HeapLock lock;
     have = blockSize(p);
   }
   if (bytes != 0 && bytes <= have) return p;
@@ -259,6 +279,6 @@ void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept 
 // check that memory is reused; the memory itself is created at its maximum size and
 // never grows, see lib/wasm/sync-binding.ts).
 extern "C" __attribute__((export_name("gomap_sync_heap_pages"))) uint32_t gomap_sync_heap_pages() {
-  gomap::LockGuard<gomap::Mutex> lock(g_lock);
+  HeapLock lock;
   return g_top;
 }
