@@ -132,6 +132,13 @@ export interface SyncBinding {
    * terminated holding them.
    */
   syncTestingHoldWriteLock?(v: SyncViewHandle, flagIndex: number): void;
+  /**
+   * WebAssembly engine, testing only: `rounds` random malloc / realloc / free calls of the
+   * threads module's allocator in the memory of view `v`, every block checked against a
+   * pattern of its own (native/wasm/threads_heap.cc). 0 when all was well, else the code
+   * of the first failure.
+   */
+  syncTestingHeapStress?(v: SyncViewHandle, seed: number, rounds: number): number;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;

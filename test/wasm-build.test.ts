@@ -109,6 +109,7 @@ const EXPECTED_THREADS_EXPORTS = [
   'gomap_sync_thread_renew',
   'gomap_sync_release_dead',
   'gomap_sync_testing_hold_write_lock',
+  'gomap_sync_testing_heap_stress',
 ];
 
 interface WasmModuleApi {

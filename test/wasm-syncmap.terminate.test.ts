@@ -15,26 +15,17 @@
  * Runs in the 'wasm-syncmap' vitest project only (the native engine cannot be stopped
  * inside native code, and has no such hook).
  */
-import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 import { expect, it } from 'vitest';
 
 process.env.GOMAP_TESTING = '1';
 const { SyncMap } = await import('../lib/index.ts');
 const { syncBinding } = await import('../lib/sync-binding.ts');
 const { ERR_GOMAP_POISONED } = await import('../lib/errors.ts');
-const { startWorker, runInWorker } = await import('./helpers/sync-workers.ts');
+const { startWorker, runInWorker, syncBindingBundle } = await import('./helpers/sync-workers.ts');
 const { checkStatsInvariants } = await import('./helpers/kinds.ts');
 
 /** The flag word (Int32 index into the shared memory; bytes 24..27 are unused). */
 const FLAG = 6;
-
-/** A CommonJS bundle of the raw SyncMap binding, for the worker that calls the hook. */
-function bindingBundle(): string {
-  const out = join(import.meta.dirname, '..', 'build', 'vitest', `sync-binding-${process.pid}.cjs`);
-  buildSync({ entryPoints: [join(import.meta.dirname, '..', 'lib', 'sync-binding.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: out, logLevel: 'error' });
-  return out;
-}
 
 const HOLDER = `
   const { workerData, parentPort } = require('node:worker_threads');
@@ -65,7 +56,7 @@ it('a worker terminated holding a write lock: the next writer repairs the map (o
   const flags = new Int32Array(handle.memory.buffer, 0, 16);
   Atomics.store(flags, FLAG, 0);
 
-  const holder = startWorker(HOLDER, { handle: m.handle, binding: bindingBundle() });
+  const holder = startWorker(HOLDER, { handle: m.handle, binding: syncBindingBundle() });
   const errors: Error[] = [];
   holder.on('error', (e: Error) => errors.push(e));
   expect(await until(() => Atomics.load(flags, FLAG) === 1, 20_000)).toBe(true);

@@ -150,6 +150,7 @@ interface ThreadsExports {
   gomap_sync_thread_renew(thread: number): number;
   gomap_sync_release_dead(id: number): number;
   gomap_sync_testing_hold_write_lock(thread: number, map: number, flag: number): void;
+  gomap_sync_testing_heap_stress(seed: number, rounds: number): number;
 }
 
 /** The parts of the global `WebAssembly` namespace used here. */
@@ -953,6 +954,9 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     binding.syncTestingHoldWriteLock = (v: SyncViewHandle, flagIndex: number): void => {
       const r = findView(v);
       r.domain.x.gomap_sync_testing_hold_write_lock(r.domain.thread, r.map, flagIndex * 4);
+    };
+    binding.syncTestingHeapStress = (v: SyncViewHandle, seed: number, rounds: number): number => {
+      return findView(v).domain.x.gomap_sync_testing_heap_stress(seed, rounds);
     };
   }
   return binding;

@@ -18,11 +18,26 @@ let bundlePath: string | undefined;
 
 /** The path of a CommonJS bundle of lib/index.ts that workers can require. */
 export function facadeBundle(): string {
-  if (bundlePath !== undefined) return bundlePath;
-  const out = join(ROOT, 'build', 'vitest', `gomap-${process.pid}.cjs`);
+  bundlePath ??= bundle('index.ts', 'gomap');
+  return bundlePath;
+}
+
+let bindingPath: string | undefined;
+/**
+ * A CommonJS bundle of the raw SyncMap binding (lib/sync-binding.ts), for workers that
+ * call its testing hooks (GOMAP_TESTING=1 in the environment when it loads).
+ */
+export function syncBindingBundle(): string {
+  bindingPath ??= bundle('sync-binding.ts', 'sync-binding');
+  return bindingPath;
+}
+
+/** Bundles lib/`entry` into build/vitest (removed when this process exits). */
+function bundle(entry: string, name: string): string {
+  const out = join(ROOT, 'build', 'vitest', `${name}-${process.pid}.cjs`);
   mkdirSync(dirname(out), { recursive: true });
   buildSync({
-    entryPoints: [join(ROOT, 'lib', 'index.ts')],
+    entryPoints: [join(ROOT, 'lib', entry)],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -30,7 +45,6 @@ export function facadeBundle(): string {
     outfile: out,
     logLevel: 'error',
   });
-  bundlePath = out;
   process.once('exit', () => rmSync(out, { force: true }));
   return out;
 }
