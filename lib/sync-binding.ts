@@ -149,10 +149,10 @@ export const THREADS_WASM_FILE = 'wasm/gomap-threads.wasm';
 /**
  * Whether SyncMap may run on the WebAssembly engine: only with
  * `GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1`. A worker terminated (`worker.terminate()`) in the
- * middle of a write no longer hangs the other threads (lib/wasm/sync-watcher.ts), but it
- * poisons that map for writes (ERR_GOMAP_POISONED), which the native engine never does,
- * and the readers-racing-a-growing-writer failure (test/syncmap.workers.test.ts) is not
- * found yet (docs/notes/wasm-term.md).
+ * middle of a write no longer hangs the other threads (lib/wasm/sync-watcher.ts): the
+ * next writer repairs the map, and throws ERR_GOMAP_POISONED (which the native engine
+ * never does) when that repair cannot allocate. What keeps the switch: a rare spurious
+ * out-of-memory while iterating a growing map, not found yet (README, Engines).
  */
 export const wasmSyncMapEnabled: boolean = backend === 'wasm' && process.env.GOMAP_EXPERIMENTAL_WASM_SYNCMAP === '1';
 

@@ -39,7 +39,7 @@
  *   its id and EBR record for new ones (Domain.afterTrap).
  *
  * Still behind GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts): see
- * docs/notes/wasm-term.md for what keeps it there.
+ * README, Engines, for what keeps it there.
  *
  * @module
  */

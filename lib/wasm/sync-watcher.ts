@@ -24,7 +24,7 @@
  * the watcher dies too: every surviving thread's kept port then gets 'close', and each
  * of them clears the word and registers again, the first one starting a new watcher.
  * A thread that dies in that gap (or before its registration arrived) is not seen: what
- * it held stays held (limit, documented in docs/notes/wasm-term.md).
+ * it held stays held (limit, documented in README, Engines).
  *
  * @module
  */
