@@ -323,6 +323,23 @@ class GoMap {
   }
   // getMany where prefetchForRead is a real load: the same stages, on blocks of keys.
   void getManyInGroups(const KeyView* keys, size_t n, ValueView* out, bool* found) const;
+  // getMany's second stage for one key, bucket b's tophash line loaded or on its way:
+  // starts loading the key and value lines of its first candidate slot.
+  void prefetchCandidate(uint8_t* b, uint64_t hash) const {
+    const uint64_t m = map_detail::matchMask(map_detail::loadTopHashes(b), map_detail::topHash(hash));
+    if (m != 0) {
+      const size_t i = map_detail::firstMatchIndex(m);
+      prefetchForRead(keySlot(b, i));
+      prefetchForRead(valueSlot(b, i));
+    }
+  }
+  // getMany's last step for one key, from its home bucket: *found, and *out when found.
+  void lookUpFrom(uint8_t* home, const KeyView& key, uint64_t hash, ValueView* out, bool* found) const {
+    size_t slotIndex;
+    uint8_t* b = findInChain(home, key, map_detail::topHash(hash), &slotIndex);
+    *found = b != nullptr;
+    if (b != nullptr) *out = V::load(valueSlot(b, slotIndex));
+  }
   // Starts loading every cache line of bucket b before its tophash is read. A hit reads
   // the tophash line, then the key's line, then the value's: in a table larger than the
   // caches those are two or three misses one after the other; started together they cost
@@ -1194,15 +1211,7 @@ void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* f
     buckets[k % kRing] = b;
     prefetchForRead(b);
   };
-  auto stage2 = [&](size_t k) {
-    uint8_t* const b = buckets[k % kRing];
-    const uint64_t m = map_detail::matchMask(map_detail::loadTopHashes(b), map_detail::topHash(hashes[k % kRing]));
-    if (m != 0) {
-      const size_t i = map_detail::firstMatchIndex(m);
-      prefetchForRead(keySlot(b, i));
-      prefetchForRead(valueSlot(b, i));
-    }
-  };
+  auto stage2 = [&](size_t k) { prefetchCandidate(buckets[k % kRing], hashes[k % kRing]); };
   const size_t lead1 = n < 2 * kDistance ? n : 2 * kDistance;
   const size_t lead2 = n < kDistance ? n : kDistance;
   for (size_t k = 0; k < lead1; ++k) stage1(k);
@@ -1210,10 +1219,7 @@ void GoMap<K, V>::getMany(const KeyView* keys, size_t n, ValueView* out, bool* f
   for (size_t i = 0; i < n; ++i) {
     if (i + 2 * kDistance < n) stage1(i + 2 * kDistance);
     if (i + kDistance < n) stage2(i + kDistance);
-    size_t slotIndex;
-    uint8_t* b = findInChain(buckets[i % kRing], keys[i], map_detail::topHash(hashes[i % kRing]), &slotIndex);
-    found[i] = b != nullptr;
-    if (b != nullptr) out[i] = V::load(valueSlot(b, slotIndex));
+    lookUpFrom(buckets[i % kRing], keys[i], hashes[i % kRing], &out[i], &found[i]);
   }
 }
 
@@ -1246,15 +1252,7 @@ void GoMap<K, V>::getManyInGroups(const KeyView* keys, size_t n, ValueView* out,
   };
   auto stage2 = [&](size_t j) {
     const size_t end = blockEnd(j);
-    for (size_t k = j * kBlock; k < end; ++k) {
-      uint8_t* const b = buckets[k % kRing];
-      const uint64_t m = map_detail::matchMask(map_detail::loadTopHashes(b), map_detail::topHash(hashes[k % kRing]));
-      if (m != 0) {
-        const size_t i = map_detail::firstMatchIndex(m);
-        prefetchForRead(keySlot(b, i));
-        prefetchForRead(valueSlot(b, i));
-      }
-    }
+    for (size_t k = j * kBlock; k < end; ++k) prefetchCandidate(buckets[k % kRing], hashes[k % kRing]);
   };
   const size_t blocks = (n + kBlock - 1) / kBlock;
   const size_t lead1 = blocks < 2 * kAhead ? blocks : 2 * kAhead;
@@ -1265,12 +1263,7 @@ void GoMap<K, V>::getManyInGroups(const KeyView* keys, size_t n, ValueView* out,
     if (j + 2 * kAhead < blocks) stage1(j + 2 * kAhead);
     if (j + kAhead < blocks) stage2(j + kAhead);
     const size_t end = blockEnd(j);
-    for (size_t i = j * kBlock; i < end; ++i) {
-      size_t slotIndex;
-      uint8_t* b = findInChain(buckets[i % kRing], keys[i], map_detail::topHash(hashes[i % kRing]), &slotIndex);
-      found[i] = b != nullptr;
-      if (b != nullptr) out[i] = V::load(valueSlot(b, slotIndex));
-    }
+    for (size_t i = j * kBlock; i < end; ++i) lookUpFrom(buckets[i % kRing], keys[i], hashes[i % kRing], &out[i], &found[i]);
   }
 }
 
