@@ -139,6 +139,10 @@ export interface SyncBinding {
    * of the first failure.
    */
   syncTestingHeapStress?(v: SyncViewHandle, seed: number, rounds: number): number;
+  /** WebAssembly engine only: `rounds` increments under `v`'s map's write lock; returns the collisions seen. */
+  syncTestingLockStress?(v: SyncViewHandle, rounds: number): number;
+  /** WebAssembly engine only: the counter syncTestingLockStress adds to. */
+  syncTestingLockCount?(v: SyncViewHandle): number;
 }
 
 const candidate = binding as unknown as Partial<SyncBinding>;
@@ -151,8 +155,8 @@ export const THREADS_WASM_FILE = 'wasm/gomap-threads.wasm';
  * `GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1`. A worker terminated (`worker.terminate()`) in the
  * middle of a write no longer hangs the other threads (lib/wasm/sync-watcher.ts): the
  * next writer repairs the map, and throws ERR_GOMAP_POISONED (which the native engine
- * never does) when that repair cannot allocate. What keeps the switch: a rare spurious
- * out-of-memory while iterating a growing map, not found yet (README, Engines).
+ * never does) when that repair cannot allocate. Loading it turns off V8's baseline
+ * wasm compiler for the process (lib/wasm/v8-workarounds.ts: Liftoff broke its lock).
  */
 export const wasmSyncMapEnabled: boolean = backend === 'wasm' && process.env.GOMAP_EXPERIMENTAL_WASM_SYNCMAP === '1';
 

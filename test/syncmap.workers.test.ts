@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
-import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
+import { describeEachBackend } from './helpers/backends.ts';
 import { spawnSync } from 'node:child_process';
 import { allExited, facadeBundle, firstMessage, makeGate, runInWorker, startWorker, WORKER_BARRIER } from './helpers/sync-workers.ts';
 
@@ -118,140 +118,124 @@ describeEachBackend('SyncMap across worker threads', () => {
     m.close();
   });
 
-  // Native engine only, for now. KNOWN BUG on the experimental WebAssembly SyncMap
-  // (GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1, off by default): under load, a worker iterating
-  // while another grows the table now and then fails inside gomap_sync_iter_next, with a
-  // "memory access out of bounds" trap or a spurious out-of-memory RangeError from the
-  // out-buffer realloc of the threads allocator (seen in about 1 run in 5 under load; not
-  // yet found). README, Engines: this is listed with the terminate() hazard as what keeps
-  // the engine off by default; this test must pass on wasm before it can be turned on.
-  if (loadedBackend === 'native') {
-    it('readers racing a writer that grows the table never see a value never written for that key', async () => {
-      const m = new SyncMap<string, string>({ key: 'string', value: 'string' });
-      const N = 30000;
-      const { gate, openWhen } = makeGate();
-      // key i is only ever given first(i), then second(i); long values live out of line
-      const shared = `
-        const key = (i) => (i % 3 ? 'k' + i : 'a key long enough to be boxed #' + i);
-        const first = (i) => 'first:' + i + ':' + 'x'.repeat(i % 40);
-        const second = (i) => 'second:' + i;
-      `;
-      const writer = `${PRELUDE}${shared}
-        const m = SyncMap.attach(workerData.handle);
-        barrier();
-        for (let i = 0; i < ${N}; i++) {
-          m.set(key(i), first(i));
-          if (i % 2) m.set(key(i >> 1), second(i >> 1));
-          if (i % 5 === 0) m.delete(key(i >> 2));
-        }
-        parentPort.postMessage('done');
-      `;
-      const reader = `${PRELUDE}${shared}
-        const m = SyncMap.attach(workerData.handle);
-        const flag = new Int32Array(workerData.stop);
-        barrier();
-        let bad = [], reads = 0, hits = 0, iterations = 0;
-        let x = workerData.id * 7919;
-        while (Atomics.load(flag, 0) === 0 || reads < 1000) {
-          x = (x * 1103515245 + 12345) % 2147483648;
-          const i = x % ${N};
-          const v = m.get(key(i));
-          reads++;
-          if (v !== undefined) { hits++; if (v !== first(i) && v !== second(i)) bad.push([i, v]); }
-          if (workerData.iterate && reads % 5000 === 0) {
-            const seen = new Set();
-            for (const [k, val] of m) {
-              if (seen.has(k)) bad.push(['twice', k]);
-              seen.add(k);
-              const j = Number(k.slice(k.lastIndexOf(k.includes('#') ? '#' : 'k') + 1));
-              if (key(j) !== k || (val !== first(j) && val !== second(j))) bad.push([k, val]);
-            }
-            iterations++;
-          }
-        }
-        parentPort.postMessage({ bad: bad.slice(0, 5), nBad: bad.length, reads, hits, iterations });
-      `;
-      const stop = new SharedArrayBuffer(4);
-      const w = startWorker(writer, { handle: m.handle, gate });
-      const readers = [0, 1].map((id) => startWorker(reader, { handle: m.handle, gate, stop, id, iterate: id === 1 }));
-      const exited = allExited([w, ...readers]);
-      const writerDone = firstMessage<string>(w);
-      const readerResults = readers.map((r) => firstMessage<{ bad: unknown[]; nBad: number; reads: number; hits: number; iterations: number }>(r));
-      await openWhen(3);
-      await writerDone;
-      Atomics.store(new Int32Array(stop), 0, 1);
-      const results = await Promise.all(readerResults);
-      await exited;
-      for (const r of results) {
-        expect(r.bad).toEqual([]);
-        expect(r.nBad).toBe(0);
-        expect(r.reads).toBeGreaterThanOrEqual(1000);
+  it('readers racing a writer that grows the table never see a value never written for that key', async () => {
+    const m = new SyncMap<string, string>({ key: 'string', value: 'string' });
+    const N = 30000;
+    const { gate, openWhen } = makeGate();
+    // key i is only ever given first(i), then second(i); long values live out of line
+    const shared = `
+      const key = (i) => (i % 3 ? 'k' + i : 'a key long enough to be boxed #' + i);
+      const first = (i) => 'first:' + i + ':' + 'x'.repeat(i % 40);
+      const second = (i) => 'second:' + i;
+    `;
+    const writer = `${PRELUDE}${shared}
+      const m = SyncMap.attach(workerData.handle);
+      barrier();
+      for (let i = 0; i < ${N}; i++) {
+        m.set(key(i), first(i));
+        if (i % 2) m.set(key(i >> 1), second(i >> 1));
+        if (i % 5 === 0) m.delete(key(i >> 2));
       }
-      expect(m.size).toBeGreaterThan(N / 2);
-      expect(m.stats().grows).toBeGreaterThan(5); // the table really grew under the readers
-      m.close();
-    });
-  }
+      parentPort.postMessage('done');
+    `;
+    const reader = `${PRELUDE}${shared}
+      const m = SyncMap.attach(workerData.handle);
+      const flag = new Int32Array(workerData.stop);
+      barrier();
+      let bad = [], reads = 0, hits = 0, iterations = 0;
+      let x = workerData.id * 7919;
+      while (Atomics.load(flag, 0) === 0 || reads < 1000) {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        const i = x % ${N};
+        const v = m.get(key(i));
+        reads++;
+        if (v !== undefined) { hits++; if (v !== first(i) && v !== second(i)) bad.push([i, v]); }
+        if (workerData.iterate && reads % 5000 === 0) {
+          const seen = new Set();
+          for (const [k, val] of m) {
+            if (seen.has(k)) bad.push(['twice', k]);
+            seen.add(k);
+            const j = Number(k.slice(k.lastIndexOf(k.includes('#') ? '#' : 'k') + 1));
+            if (key(j) !== k || (val !== first(j) && val !== second(j))) bad.push([k, val]);
+          }
+          iterations++;
+        }
+      }
+      parentPort.postMessage({ bad: bad.slice(0, 5), nBad: bad.length, reads, hits, iterations });
+    `;
+    const stop = new SharedArrayBuffer(4);
+    const w = startWorker(writer, { handle: m.handle, gate });
+    const readers = [0, 1].map((id) => startWorker(reader, { handle: m.handle, gate, stop, id, iterate: id === 1 }));
+    const exited = allExited([w, ...readers]);
+    const writerDone = firstMessage<string>(w);
+    const readerResults = readers.map((r) => firstMessage<{ bad: unknown[]; nBad: number; reads: number; hits: number; iterations: number }>(r));
+    await openWhen(3);
+    await writerDone;
+    Atomics.store(new Int32Array(stop), 0, 1);
+    const results = await Promise.all(readerResults);
+    await exited;
+    for (const r of results) {
+      expect(r.bad).toEqual([]);
+      expect(r.nBad).toBe(0);
+      expect(r.reads).toBeGreaterThanOrEqual(1000);
+    }
+    expect(m.size).toBeGreaterThan(N / 2);
+    expect(m.stats().grows).toBeGreaterThan(5); // the table really grew under the readers
+    m.close();
+  });
 
-  // Native engine only: on the WebAssembly engine (experimental, GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1)
-  // a terminated worker runs no clean-up, so one terminated mid-read keeps its epoch pinned
-  // (reclamation stalls: this test's last check fails) and one terminated mid-write holds the
-  // write lock for ever. That is the documented reason the engine is off by default
-  // (README, Engines); this test is what the fix must make pass on wasm too.
-  if (loadedBackend === 'native') {
-    it('a worker terminated mid-read or mid-iteration leaves the map working; a fresh worker can attach and write', async () => {
-      const n = syncBinding!;
-      const m = new SyncMap<number, number>({ key: 'f64', value: 'f64' });
-      for (let i = 0; i < 20000; i++) m.set(i, i);
-      const before = n.syncLiveHandles().maps;
-      const busy = `${PRELUDE}
-        const m = SyncMap.attach(workerData.handle);
-        let sent = false, sum = 0;
-        for (let round = 0; ; round++) {
-          if (workerData.iterate) {
-            const it = m.entries();
-            for (let j = 0; j < 5000; j++) { const r = it.next(); if (r.done) break; sum += r.value[1]; }
-            // the iterator is left open: terminate() finds it mid-iteration
-          } else {
-            for (let i = 0; i < 1000; i++) sum += m.get(i) ?? 0;
-            m.set(20000 + (round % 1000), round);
-          }
-          if (!sent && round > 3) { parentPort.postMessage('busy'); sent = true; }
+  it('a worker terminated mid-read or mid-iteration leaves the map working; a fresh worker can attach and write', async () => {
+    const n = syncBinding!;
+    const m = new SyncMap<number, number>({ key: 'f64', value: 'f64' });
+    for (let i = 0; i < 20000; i++) m.set(i, i);
+    const before = n.syncLiveHandles().maps;
+    const busy = `${PRELUDE}
+      const m = SyncMap.attach(workerData.handle);
+      let sent = false, sum = 0;
+      for (let round = 0; ; round++) {
+        if (workerData.iterate) {
+          const it = m.entries();
+          for (let j = 0; j < 5000; j++) { const r = it.next(); if (r.done) break; sum += r.value[1]; }
+          // the iterator is left open: terminate() finds it mid-iteration
+        } else {
+          for (let i = 0; i < 1000; i++) sum += m.get(i) ?? 0;
+          m.set(20000 + (round % 1000), round);
         }
-      `;
-      for (const iterate of [false, true, false, true]) {
-        const w = startWorker(busy, { handle: m.handle, iterate });
-        await firstMessage<string>(w);
-        await w.terminate();
+        if (!sent && round > 3) { parentPort.postMessage('busy'); sent = true; }
       }
-      // the terminated workers' views were released by their environments' clean-up
-      expect(n.syncLiveHandles().maps).toBe(before);
-      m.set(-1, -1);
-      expect(m.get(-1)).toBe(-1);
-      for (let i = 0; i < 20000; i += 97) expect(m.get(i)).toBe(i);
-      const fresh = await runInWorker<number>(
-        `${PRELUDE}
-        const m = SyncMap.attach(workerData.handle);
-        for (let i = 0; i < 1000; i++) m.set(100000 + i, i);
-        parentPort.postMessage(m.get(-1));
-        m.close();
-      `,
-        { handle: m.handle },
-      );
-      expect(fresh).toBe(-1);
-      for (let i = 0; i < 1000; i++) expect(m.get(100000 + i)).toBe(i);
-      // Deletes after the terminations retire memory; the terminated workers' EBR records
-      // were unregistered, so reclamation keeps up (a stalled record would keep every one
-      // of the 60,000 retired objects).
-      for (let round = 0; round < 3; round++) {
-        for (let i = 0; i < 20000; i++) m.delete(i);
-        for (let i = 0; i < 20000; i++) m.set(i, -i);
-      }
-      expect(m.get(5)).toBe(-5);
-      expect(n.syncLiveHandles().retired).toBeLessThan(20000);
+    `;
+    for (const iterate of [false, true, false, true]) {
+      const w = startWorker(busy, { handle: m.handle, iterate });
+      await firstMessage<string>(w);
+      await w.terminate();
+    }
+    // the terminated workers' views were released by their environments' clean-up
+    expect(n.syncLiveHandles().maps).toBe(before);
+    m.set(-1, -1);
+    expect(m.get(-1)).toBe(-1);
+    for (let i = 0; i < 20000; i += 97) expect(m.get(i)).toBe(i);
+    const fresh = await runInWorker<number>(
+      `${PRELUDE}
+      const m = SyncMap.attach(workerData.handle);
+      for (let i = 0; i < 1000; i++) m.set(100000 + i, i);
+      parentPort.postMessage(m.get(-1));
       m.close();
-    });
-  }
+    `,
+      { handle: m.handle },
+    );
+    expect(fresh).toBe(-1);
+    for (let i = 0; i < 1000; i++) expect(m.get(100000 + i)).toBe(i);
+    // Deletes after the terminations retire memory; the terminated workers' EBR records
+    // were unregistered, so reclamation keeps up (a stalled record would keep every one
+    // of the 60,000 retired objects).
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20000; i++) m.delete(i);
+      for (let i = 0; i < 20000; i++) m.set(i, -i);
+    }
+    expect(m.get(5)).toBe(-5);
+    expect(n.syncLiveHandles().retired).toBeLessThan(20000);
+    m.close();
+  });
 
   it('the map outlives the thread that created it (created in a worker, closed there, used here)', async () => {
     const n = syncBinding!;

@@ -110,6 +110,8 @@ const EXPECTED_THREADS_EXPORTS = [
   'gomap_sync_release_dead',
   'gomap_sync_testing_hold_write_lock',
   'gomap_sync_testing_heap_stress',
+  'gomap_sync_testing_lock_stress',
+  'gomap_sync_testing_lock_count',
 ];
 
 interface WasmModuleApi {

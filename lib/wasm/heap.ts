@@ -32,9 +32,9 @@ import { Buffer } from 'node:buffer';
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isUint8Array } from 'node:util/types';
-import { setFlagsFromString } from 'node:v8';
 import type { MapStats } from '../binding.ts';
 import { rangeError, typeError } from '../errors.ts';
+import { avoidInlinedWasmCalls } from './v8-workarounds.ts';
 
 /**
  * The parts of the global `WebAssembly` namespace used here (the Node 20 type
@@ -119,20 +119,6 @@ export const KIND_NAMES = ['f64', 'i64', 'string', 'bytes', 'any'] as const;
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
-
-/**
- * Turns off V8's inlining of JS-to-WebAssembly calls into optimized JS code (the
- * `--turbo-inline-js-wasm-calls` optimization). With it, Node 20 (V8 11.3) crashes the
- * process with a segmentation fault once the binding's functions are optimized under a
- * mix of map kinds (found by this package's test suite; reproduced outside vitest). The
- * crash needs the inlined call to sit inside a try/catch block (the binding catches
- * traps around every call): without the try/catch, or with this flag off, or with
- * TurboFan off, it is gone. Measured cost of the flag: about 5% of a get (the call is
- * not what dominates). Set once, before any of the binding's functions can be optimized.
- */
-function avoidInlinedWasmCalls(): void {
-  setFlagsFromString('--no-turbo-inline-js-wasm-calls');
-}
 
 /** Longest blob the core accepts (kMaxBlobLength: 1 GiB). */
 export const MAX_BLOB_BYTES = 2 ** 30;

@@ -51,6 +51,7 @@ import type { MapStats } from '../binding.ts';
 import { closedError, poisonedError, rangeError, typeError } from '../errors.ts';
 import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncPackedBatch, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
 import { watch, type WatchedThread } from './sync-watcher.ts';
+import { avoidLiftoff } from './v8-workarounds.ts';
 import { bytesLength, isBytes, mapStatsAt, MAX_BLOB_BYTES, MemoryViews, nativeTypeName, seedWords, TAG_BIGINT, TAG_BYTES, TAG_NUMBER } from './heap.ts';
 
 /**
@@ -151,6 +152,8 @@ interface ThreadsExports {
   gomap_sync_release_dead(id: number): number;
   gomap_sync_testing_hold_write_lock(thread: number, map: number, flag: number): void;
   gomap_sync_testing_heap_stress(seed: number, rounds: number): number;
+  gomap_sync_testing_lock_stress(map: number, rounds: number): number;
+  gomap_sync_testing_lock_count(): number;
 }
 
 /** The parts of the global `WebAssembly` namespace used here. */
@@ -383,6 +386,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
   const ioI64 = new BigInt64Array(ioBuffer);
 
   function compiled(): object {
+    avoidLiftoff();
     module ??= new wasmApi.Module(readFileSync(file));
     return module;
   }
@@ -958,6 +962,11 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     binding.syncTestingHeapStress = (v: SyncViewHandle, seed: number, rounds: number): number => {
       return findView(v).domain.x.gomap_sync_testing_heap_stress(seed, rounds);
     };
+    binding.syncTestingLockStress = (v: SyncViewHandle, rounds: number): number => {
+      const r = findView(v);
+      return r.domain.x.gomap_sync_testing_lock_stress(r.map, rounds);
+    };
+    binding.syncTestingLockCount = (v: SyncViewHandle): number => findView(v).domain.x.gomap_sync_testing_lock_count();
   }
   return binding;
 }

@@ -25,6 +25,10 @@
 // write lock: the table is rebuilt from what readers see, see concurrent_map.h; the
 // heap, the map registry and EBR's shared list, each kept whole at every step).
 //
+// Engine note: V8's baseline wasm compiler (Liftoff, Node 20) compiled this lock into code
+// that let two threads in at once; JS turns Liftoff off before it compiles the threads
+// module (lib/wasm/v8-workarounds.ts), and wasm-syncmap.lock tests it.
+//
 // LockGuard / TryLockGuard are the scoped forms both builds use (std::lock_guard and
 // std::unique_lock live in <mutex>, which the threads build cannot include).
 #pragma once

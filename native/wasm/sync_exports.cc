@@ -555,3 +555,35 @@ void gomap_sync_testing_hold_write_lock(uint32_t thread, uint32_t map, uint32_t 
   }
   mapAt(map)->writeLockForTesting().unlock();
 }
+
+namespace {
+// What only a map's write lock guards in gomap_sync_testing_lock_stress.
+volatile uint32_t g_lockStressCount = 0;
+volatile uint32_t g_lockStressScratch = 0;
+std::atomic<uint32_t> g_lockStressInside{0};
+}  // namespace
+
+// Test hook: `rounds` times, takes `map`'s write lock and adds one to a plain counter that
+// only the lock guards (read, a few volatile steps, write back), checking on the way in
+// that no other thread is inside. Returns how many times one was (0 when the lock holds).
+// With exclusive locking the counter ends at the sum of every thread's rounds; a lost
+// increment or a collision means two threads held the lock at once (see
+// lib/wasm/v8-workarounds.ts: what V8's baseline compiler did to this lock).
+GOMAP_EXPORT(gomap_sync_testing_lock_stress)
+uint32_t gomap_sync_testing_lock_stress(uint32_t map, uint32_t rounds) {
+  Mutex& lock = mapAt(map)->writeLockForTesting();
+  uint32_t collisions = 0;
+  for (uint32_t i = 0; i < rounds; ++i) {
+    lock.lock();
+    if (g_lockStressInside.exchange(1, std::memory_order_relaxed) != 0) ++collisions;
+    const uint32_t count = g_lockStressCount;
+    for (int k = 0; k < 8; ++k) g_lockStressScratch = g_lockStressScratch + 1;
+    g_lockStressCount = count + 1;
+    g_lockStressInside.store(0, std::memory_order_relaxed);
+    lock.unlock();
+  }
+  return collisions;
+}
+
+// The counter of gomap_sync_testing_lock_stress.
+GOMAP_EXPORT(gomap_sync_testing_lock_count) uint32_t gomap_sync_testing_lock_count() { return g_lockStressCount; }
