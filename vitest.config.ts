@@ -11,25 +11,16 @@ import { defineConfig } from 'vitest/config';
 // Files that test no engine (the build descriptions, the committed .wasm) run once, in
 // the 'build' project.
 const ENGINE_FREE = ['test/build-files.test.ts', 'test/wasm-build.test.ts'];
-// What only the WebAssembly engine has (allocation-failure and trap hooks of lib/wasm/).
-const WASM_ONLY = ['test/wasm-engine.test.ts'];
-// Features the WebAssembly engine does not have yet (their constructors throw there, see
-// requireNativeEngine in lib/backend.ts): their test files run in the native project only,
-// Each such feature has a test, in both projects, that the wasm engine refuses it with
-// ERR_GOMAP_NATIVE_ONLY (test/engine-features.test.ts). GoCache runs on both engines,
-// except shared caches (gocache.shared*: SyncMap-backed, native only).
-const NATIVE_ONLY: string[] = ['test/syncmap.*.test.ts', 'test/gocache.shared*.test.ts'];
-// SyncMap on the WebAssembly engine (lib/wasm/sync-binding.ts) is experimental: reachable
-// only with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1. The 'wasm-syncmap' project runs the SyncMap
-// suite on it with that switch, syncmap.chaos included (terminate() at random moments:
-// a worker that dies holding a lock is detected by the watcher, lib/wasm/sync-watcher.ts).
-// Not there: syncmap.external-memory (V8 external-memory accounting is the addon's; wasm
-// memory is a SharedArrayBuffer V8 already counts).
-const WASM_SYNCMAP = ['test/syncmap.*.test.ts', 'test/engine-features.test.ts', 'test/wasm-syncmap.*.test.ts'];
-// What only the WebAssembly SyncMap has (terminate() safety of wasm code: native code
-// cannot be stopped mid-write): the 'wasm-syncmap' project only.
-const WASM_SYNCMAP_ONLY = ['test/wasm-syncmap.*.test.ts'];
-const WASM_SYNCMAP_EXCLUDED = ['test/syncmap.external-memory.test.ts'];
+// What only the WebAssembly engine has: the allocation-failure and trap hooks of lib/wasm/,
+// and the SyncMap module's own machinery (its allocator, its lock, terminate() safety of
+// wasm code: native code cannot be stopped mid-write).
+const WASM_ONLY = ['test/wasm-engine.test.ts', 'test/wasm-syncmap.*.test.ts'];
+// What the WebAssembly engine does not have (the constructors throw there, see
+// requireNativeEngine in lib/backend.ts): shared GoCaches (gocache.shared*), which
+// test/engine-features.test.ts checks refuse wasm with ERR_GOMAP_NATIVE_ONLY. And
+// syncmap.external-memory: V8 external-memory accounting is the addon's; wasm memory is a
+// SharedArrayBuffer V8 already counts.
+const NATIVE_ONLY: string[] = ['test/gocache.shared*.test.ts', 'test/syncmap.external-memory.test.ts'];
 
 export default defineConfig({
   test: {
@@ -44,7 +35,7 @@ export default defineConfig({
         test: {
           name: 'native',
           include: ['test/**/*.test.ts'],
-          exclude: [...ENGINE_FREE, ...WASM_ONLY, ...WASM_SYNCMAP_ONLY],
+          exclude: [...ENGINE_FREE, ...WASM_ONLY],
           env: { GOMAP_BACKEND: 'native' },
         },
       },
@@ -53,17 +44,8 @@ export default defineConfig({
         test: {
           name: 'wasm',
           include: ['test/**/*.test.ts'],
-          exclude: [...ENGINE_FREE, ...NATIVE_ONLY, ...WASM_SYNCMAP_ONLY],
+          exclude: [...ENGINE_FREE, ...NATIVE_ONLY],
           env: { GOMAP_BACKEND: 'wasm' },
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'wasm-syncmap',
-          include: WASM_SYNCMAP,
-          exclude: WASM_SYNCMAP_EXCLUDED,
-          env: { GOMAP_BACKEND: 'wasm', GOMAP_EXPERIMENTAL_WASM_SYNCMAP: '1' },
         },
       },
       {

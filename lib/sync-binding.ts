@@ -13,7 +13,7 @@
  * @module
  */
 import { join } from 'node:path';
-import { backend, binding, packageRoot, requireNativeEngine } from './backend.ts';
+import { backend, binding, packageRoot } from './backend.ts';
 import type { MapStats } from './binding.ts';
 import type { KeyKind, ValueKind } from './kinds.ts';
 import { createWasmSyncBinding } from './wasm/sync-binding.ts';
@@ -151,25 +151,23 @@ const candidate = binding as unknown as Partial<SyncBinding>;
 export const THREADS_WASM_FILE = 'wasm/gomap-threads.wasm';
 
 /**
- * Whether SyncMap may run on the WebAssembly engine: only with
- * `GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1`. A worker terminated (`worker.terminate()`) in the
- * middle of a write no longer hangs the other threads (lib/wasm/sync-watcher.ts): the
- * next writer repairs the map, and throws ERR_GOMAP_POISONED (which the native engine
- * never does) when that repair cannot allocate. Loading it turns off V8's baseline
- * wasm compiler for the process (lib/wasm/v8-workarounds.ts: Liftoff broke its lock).
+ * The SyncMap functions of the loaded engine, or null when it has none. On the
+ * WebAssembly engine: lib/wasm/sync-binding.ts (a second module over one shared memory per
+ * creating thread; compiling it turns off V8's baseline wasm compiler for the process,
+ * lib/wasm/v8-workarounds.ts). A worker terminated in the middle of a write does not hang
+ * the others (lib/wasm/sync-watcher.ts): the next writer repairs the map, and throws
+ * ERR_GOMAP_POISONED (which the native engine never does) when that repair cannot
+ * allocate.
  */
-export const wasmSyncMapEnabled: boolean = backend === 'wasm' && process.env.GOMAP_EXPERIMENTAL_WASM_SYNCMAP === '1';
-
-/** The SyncMap functions of the loaded engine, or null when it has none. */
-export const syncBinding: SyncBinding | null = wasmSyncMapEnabled
-  ? createWasmSyncBinding(join(packageRoot(), THREADS_WASM_FILE))
-  : typeof candidate.syncCreate === 'function' && typeof candidate.syncIterNext === 'function'
-    ? (candidate as SyncBinding)
-    : null;
+export const syncBinding: SyncBinding | null =
+  backend === 'wasm'
+    ? createWasmSyncBinding(join(packageRoot(), THREADS_WASM_FILE))
+    : typeof candidate.syncCreate === 'function' && typeof candidate.syncIterNext === 'function'
+      ? (candidate as SyncBinding)
+      : null;
 
 /** The SyncMap functions, or an Error that says this engine cannot share maps. */
 export function requireSyncBinding(): SyncBinding {
-  if (!wasmSyncMapEnabled) requireNativeEngine('SyncMap'); // ERR_GOMAP_NATIVE_ONLY on the WebAssembly engine
   if (syncBinding !== null) return syncBinding;
   throw new Error(
     `gomap: SyncMap is not available with the '${backend}' backend of this build ` +

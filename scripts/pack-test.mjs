@@ -73,7 +73,8 @@ function pack(dest, withPrebuilds) {
 }
 
 const CONSUMER_ESM = `
-import { GoMap, backend } from 'gomap';
+import { Worker } from 'node:worker_threads';
+import { GoMap, SyncMap, backend } from 'gomap';
 const m = new GoMap(null, { key: 'string', value: 'f64' });
 m.set('answer', 42).set('pi', 3.14);
 if (m.get('answer') !== 42 || m.size !== 2) throw new Error('ESM consumer: wrong contents');
@@ -81,6 +82,20 @@ const big = new GoMap([[1n, 'one']], { key: 'i64', value: 'string' });
 if (big.get(1n) !== 'one') throw new Error('ESM consumer: wrong i64 contents');
 m.close();
 big.close();
+// A SyncMap shared with a worker (on either engine: the wasm one ships a second module).
+const s = new SyncMap({ key: 'string', value: 'f64' });
+s.set('from-main', 1);
+const worker = new Worker(
+  "const { SyncMap } = require('gomap'); const { workerData, parentPort } = require('node:worker_threads');" +
+    "const v = SyncMap.attach(workerData); v.set('from-worker', v.get('from-main') + 1); v.close(); parentPort.postMessage('done');",
+  { eval: true, workerData: s.handle },
+);
+await new Promise((resolve, reject) => {
+  worker.once('message', resolve);
+  worker.once('error', reject);
+});
+if (s.get('from-worker') !== 2) throw new Error('ESM consumer: the worker did not write into the SyncMap');
+s.close();
 console.log(JSON.stringify({ consumer: 'esm', backend }));
 `;
 const CONSUMER_CJS = `

@@ -19,11 +19,13 @@ describe('backend', () => {
 
   it('native-only features refuse the wasm engine with a clear error, and only it', () => {
     if (backend === 'native') {
-      expect(() => requireNativeEngine('SyncMap')).not.toThrow();
+      expect(() => requireNativeEngine('GoCache with shared: true')).not.toThrow();
     } else {
-      expect(() => requireNativeEngine('SyncMap')).toThrow(/SyncMap needs the native engine.*WebAssembly engine \(GOMAP_BACKEND=wasm\)/);
+      expect(() => requireNativeEngine('GoCache with shared: true')).toThrow(
+        /GoCache with shared: true needs the native engine.*WebAssembly engine \(GOMAP_BACKEND=wasm\)/,
+      );
       try {
-        requireNativeEngine('GoCache');
+        requireNativeEngine('GoCache with shared: true');
       } catch (e) {
         expect((e as { code?: string }).code).toBe('ERR_GOMAP_NATIVE_ONLY');
       }

@@ -1,9 +1,9 @@
 /**
- * What each engine serves. GoMap and (non-shared) GoCache run on both engines; SyncMap
- * and shared GoCaches need the native addon for now (their suites run in the native
- * project only, see vitest.config.ts NATIVE_ONLY): on the WebAssembly engine their
- * constructors, and SyncMap.attach, must refuse with a clear ERR_GOMAP_NATIVE_ONLY error
- * instead of misbehaving, and on the native engine they must work.
+ * What each engine serves. GoMap, GoCache and SyncMap run on both engines; shared
+ * GoCaches need the native addon for now (their suites run in the native project only,
+ * see vitest.config.ts NATIVE_ONLY): on the WebAssembly engine their constructor and
+ * GoCache.attach must refuse with a clear ERR_GOMAP_NATIVE_ONLY error instead of
+ * misbehaving, and on the native engine they must work.
  */
 import { expect, it } from 'vitest';
 import { GoCache, GoMap, SyncMap } from '../lib/index.ts';
@@ -33,28 +33,26 @@ describeEachBackend('engine features', (engine) => {
     c.close();
   });
 
-  if (engine === 'wasm' && process.env.GOMAP_EXPERIMENTAL_WASM_SYNCMAP === '1') {
-    it('with GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1, SyncMap works on the WebAssembly engine; shared GoCaches still refuse', () => {
-      const s = new SyncMap<string, number>({ key: 'string', value: 'f64' });
-      s.set('a', 1);
-      expect(SyncMap.attach<string, number>(s.handle).get('a')).toBe(1);
-      s.close();
+  it('SyncMap works on every engine, across an attach', () => {
+    const s = new SyncMap<string, number>({ key: 'string', value: 'f64' });
+    s.set('a', 1);
+    const view = SyncMap.attach<string, number>(s.handle);
+    expect(view.get('a')).toBe(1);
+    view.close();
+    s.close();
+  });
+
+  if (engine === 'wasm') {
+    it('shared GoCaches refuse the WebAssembly engine with ERR_GOMAP_NATIVE_ONLY', () => {
       expect(codeOf(() => new GoCache({ max: 10, key: 'string', value: 'f64', shared: true }))).toBe('ERR_GOMAP_NATIVE_ONLY');
-    });
-  } else if (engine === 'wasm') {
-    it('SyncMap and shared GoCaches refuse the WebAssembly engine with ERR_GOMAP_NATIVE_ONLY', () => {
-      expect(codeOf(() => new SyncMap({ key: 'string', value: 'f64' }))).toBe('ERR_GOMAP_NATIVE_ONLY');
-      expect(
-        codeOf(() => SyncMap.attach({ type: 'gomap.SyncMap', id: 1, key: 'string', value: 'f64' } as never)),
-      ).toBe('ERR_GOMAP_NATIVE_ONLY');
-      expect(codeOf(() => new GoCache({ max: 10, key: 'string', value: 'f64', shared: true }))).toBe('ERR_GOMAP_NATIVE_ONLY');
+      expect(codeOf(() => GoCache.attach({ type: 'gomap.GoCache', id: 1 } as never))).toBe('ERR_GOMAP_NATIVE_ONLY');
     });
   } else {
-    it('SyncMap works on the native engine', () => {
-      const s = new SyncMap<string, number>({ key: 'string', value: 'f64' });
-      s.set('a', 1);
-      expect(SyncMap.attach<string, number>(s.handle).get('a')).toBe(1);
-      s.close();
+    it('shared GoCaches work on the native engine', () => {
+      const c = new GoCache<string, number>({ max: 10, key: 'string', value: 'f64', shared: true });
+      c.set('a', 1);
+      expect(c.get('a')).toBe(1);
+      c.close();
     });
   }
 });

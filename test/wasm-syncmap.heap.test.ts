@@ -5,7 +5,7 @@
  * hook (GOMAP_TESTING=1). A lost lock, a block handed out twice or a realloc that loses
  * bytes shows up as a changed pattern or a failed call.
  *
- * Runs in the 'wasm-syncmap' vitest project only (the native engine uses the C library's
+ * Runs in the 'wasm' vitest project only (the native engine uses the C library's
  * allocator).
  */
 import { expect, it } from 'vitest';

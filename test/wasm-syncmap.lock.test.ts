@@ -7,7 +7,7 @@
  * runs in six); lib/wasm/v8-workarounds.ts turns it off, and with
  * GOMAP_TESTING_KEEP_LIFTOFF=1 this test fails again.
  *
- * Runs in the 'wasm-syncmap' vitest project only (natively the lock is std::mutex).
+ * Runs in the 'wasm' vitest project only (natively the lock is std::mutex).
  */
 import { expect, it } from 'vitest';
 

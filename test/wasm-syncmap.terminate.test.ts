@@ -12,7 +12,7 @@
  * - other maps of the same memory stay writable, from this thread and from a new worker;
  * - the dead thread's pin stops holding reclamation back: retired objects drain to 0.
  *
- * Runs in the 'wasm-syncmap' vitest project only (the native engine cannot be stopped
+ * Runs in the 'wasm' vitest project only (the native engine cannot be stopped
  * inside native code, and has no such hook).
  */
 import { expect, it } from 'vitest';

@@ -38,8 +38,10 @@
  *   trapped call may have left a lock held or the epoch pinned, so the thread gives up
  *   its id and EBR record for new ones (Domain.afterTrap).
  *
- * Still behind GOMAP_EXPERIMENTAL_WASM_SYNCMAP=1 (lib/sync-binding.ts): see
- * README, Engines, for what keeps it there.
+ * - Compiling the module turns off V8's baseline wasm compiler for the process
+ *   (lib/wasm/v8-workarounds.ts: Liftoff's code let two threads into its lock).
+ *
+ * README, Engines, has the limits.
  *
  * @module
  */
