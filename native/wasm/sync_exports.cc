@@ -521,15 +521,21 @@ GOMAP_EXPORT(gomap_sync_thread_renew) int32_t gomap_sync_thread_renew(uint32_t t
   return 1;
 }
 
-// Called by the watcher when thread `id` died (its port closed): if it was live, it is
-// marked dead (locks it holds are broken), its EBR record is released (no longer pinned;
-// its retired objects go to the shared list) and its Thread, buffers and stack are freed.
-// Its views and iterators are not (their map references stay: the map is never freed).
-// 1 released, 0 it was not live (ended normally, or released already).
+// Called by the watcher when thread `id` is gone (its port closed). If it was live, it
+// died: it is marked dead (locks it holds are broken), its EBR record is released (no
+// longer pinned; its retired objects go to the shared list) and its Thread, buffers and
+// stack are freed. Its views and iterators are not (their map references stay: the map
+// is never freed). If it had ended normally (gomap_sync_thread_end released the rest
+// while it still ran on its stack), its stack is freed now. 1 released, 0 nothing to do
+// (released already, or an id given up after a trap).
 GOMAP_EXPORT(gomap_sync_release_dead) int32_t gomap_sync_release_dead(uint32_t id) {
   void* thread = nullptr;
   void* stack = nullptr;
-  if (!gomap::liveness::markDead(id, &thread, &stack)) return 0;
+  if (!gomap::liveness::markDead(id, &thread, &stack)) {
+    if (!gomap::liveness::markGone(id, &stack)) return 0;
+    std::free(stack);
+    return 1;
+  }
   if (thread != nullptr) {
     auto* t = static_cast<Thread*>(thread);
     gomap::ebr::unregisterThread(t->rec);

@@ -22,7 +22,9 @@
 // the boot lock, for the thread named by g_bootOwner.
 //
 // States of an id: kLive, kDead (its thread died; locks it owns are broken), kEnded (it
-// ended normally, holding nothing). A thread is marked dead by
+// ended normally, holding nothing; its stack is still in use until its thread is gone),
+// kGone (ended, and its stack freed once the watcher saw its thread go). A thread is
+// marked dead by
 //   - the watcher (lib/wasm/sync-watcher.ts): an internal worker that holds one
 //     MessagePort per thread of the memory; Node closes a port's peer when the thread
 //     owning it dies, terminated or not, and the watcher then calls gomap_sync_release_dead
@@ -39,7 +41,7 @@ namespace {
 
 constexpr uint32_t kMaxIds = uint32_t{1} << 16;
 constexpr uint32_t kPages = 65536;  // 64 KiB pages of wasm32's 4 GiB
-constexpr uint8_t kLive = 1, kDead = 2, kEnded = 3;  // 0: never used
+constexpr uint8_t kLive = 1, kDead = 2, kEnded = 3, kGone = 4;  // 0: never used
 
 std::atomic<uint8_t> g_state[kMaxIds];
 std::atomic<uint8_t> g_brokenSeen[kMaxIds];  // the id's last trap came from a broken lock
@@ -126,6 +128,16 @@ bool markDead(uint32_t id, void** thread, void** stack) noexcept {
   *stack = g_stackOf[id];
   g_threadOf[id] = nullptr;
   g_stackOf[id] = nullptr;
+  return true;
+}
+
+bool markGone(uint32_t id, void** stack) noexcept {
+  if (id == 0 || id >= kMaxIds) return false;
+  uint8_t ended = kEnded;
+  if (!g_state[id].compare_exchange_strong(ended, kGone, std::memory_order_acq_rel)) return false;
+  *stack = g_stackOf[id];
+  g_stackOf[id] = nullptr;
+  g_threadOf[id] = nullptr;
   return true;
 }
 

@@ -23,8 +23,11 @@ uint32_t renewSelf() noexcept;
 void setThreadOf(uint32_t id, void* thread) noexcept;
 // Marks a live `id` dead; true (with its Thread and stack, to free) when it was live.
 bool markDead(uint32_t id, void** thread, void** stack) noexcept;
-// The calling thread ends normally (it holds nothing).
+// The calling thread ends normally (it holds nothing; it still runs on its stack).
 void markEnded() noexcept;
+// The thread of an ended `id` is gone (its port closed): true, with its stack to free,
+// when it had ended normally and was not marked gone before.
+bool markGone(uint32_t id, void** stack) noexcept;
 // Whether the calling thread's last trap came from a broken lock (and forgets it).
 bool takeBrokenSeen() noexcept;
 
