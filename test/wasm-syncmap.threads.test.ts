@@ -1,10 +1,13 @@
 /**
- * Threads of a SyncMap memory that end normally (WebAssembly engine): a worker that
- * attaches, writes and exits gives back everything it took in the shared memory. Its
- * Thread, buffers and epoch record go at its process 'exit'; its stack (256 KiB, which it
- * runs on until then) goes when the watcher sees its thread gone
- * (native/wasm/thread_liveness.cc, markGone). Without that, every worker that ever
- * attached would keep 4 pages of the memory for good.
+ * Threads of a SyncMap memory that end (WebAssembly engine) give back what they took in
+ * the shared memory.
+ * - Normally: a worker that attaches, writes and exits releases its views, Thread, buffers
+ *   and epoch record at its process 'exit'; its stack (256 KiB, which it runs on until
+ *   then) goes when the watcher sees its thread gone (native/wasm/thread_liveness.cc,
+ *   markGone). Without that, every worker that ever attached kept 4 pages for good.
+ * - Terminated: the watcher gives back the references of its views and iterators from
+ *   the list the module keeps per thread (native/wasm/holdings.h). Without that, a map a
+ *   terminated worker had viewed was never freed.
  *
  * Runs in the 'wasm' vitest project only (native threads have native stacks).
  */
@@ -12,6 +15,8 @@ import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
 import { allExited, firstMessage, startWorker } from './helpers/sync-workers.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const WAVES = 6;
 const PER_WAVE = 6;
@@ -42,4 +47,35 @@ it('workers that attach and exit normally give their stacks back: waves of them 
   // add PER_WAVE * STACK_PAGES pages; one late release may cost one wave's worth.)
   expect(pagesAfter[WAVES - 1]! - pagesAfter[1]!).toBeLessThanOrEqual(PER_WAVE * STACK_PAGES);
   m.close();
+});
+
+it("a terminated worker's views and iterators are given back: a map only it viewed is freed, and so is a shared one after the last other view closes", async () => {
+  const n = syncBinding!;
+  const m = new SyncMap<string, number>({ key: 'string', value: 'f64' });
+  for (let i = 0; i < 1000; i++) m.set(`k${i}`, i);
+  const before = n.syncLiveHandles().maps; // m, and whatever this file left open
+  const w = startWorker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { SyncMap } = require(workerData.gomap);
+    const shared = SyncMap.attach(workerData.handle);
+    const it = shared.entries();
+    it.next(); // an unfinished iterator of the shared map
+    const own = new SyncMap({ key: 'string', value: 'f64' }); // in the same memory: this thread's home
+    own.set('x', 1);
+    own.keys().next(); // and one of its own map
+    parentPort.postMessage('holding');
+    for (;;) {} // until terminated
+  `,
+    { handle: m.handle },
+  );
+  await firstMessage<string>(w);
+  expect(n.syncLiveHandles().maps).toBe(before + 1); // its own map is there too
+  await w.terminate();
+  // The watcher releases the dead thread's holdings when it sees the thread gone.
+  for (let waited = 0; waited < 5000 && n.syncLiveHandles().maps !== before; waited += 20) await sleep(20);
+  expect(n.syncLiveHandles().maps).toBe(before); // its own map is freed
+  expect(m.get('k5')).toBe(5);
+  m.close(); // the last view: the shared map goes too (the dead worker's view and iterator no longer hold it)
+  expect(n.syncLiveHandles().maps).toBe(before - 1);
 });

@@ -92,6 +92,8 @@ const IO_OUT = 72;
 const IO_STATS = 96;
 const IO_AUX = 192;
 const RESULT_NO_MEMORY = -1;
+/** What gomap_sync_attach returns when it could not record the view (out of memory). */
+const ATTACH_NO_MEMORY = 2;
 const RESULT_TOO_LARGE = -2;
 
 // Kind codes (the module stores them for attach's check only).
@@ -125,9 +127,9 @@ interface ThreadsExports {
   gomap_sync_thread_start(): number;
   gomap_sync_thread_end(thread: number): void;
   gomap_sync_scratch(thread: number, bytes: number): number;
-  gomap_sync_create(keyKind: number, valueKind: number, hint: number, seedLo: number, seedHi: number): number;
+  gomap_sync_create(thread: number, keyKind: number, valueKind: number, hint: number, seedLo: number, seedHi: number): number;
   gomap_sync_attach(thread: number, id: number, keyKind: number, valueKind: number): number;
-  gomap_sync_detach(id: number): void;
+  gomap_sync_detach(thread: number, id: number): void;
   gomap_sync_live_maps(): number;
   gomap_sync_get(thread: number, map: number): number;
   gomap_sync_has(thread: number, map: number): number;
@@ -143,7 +145,7 @@ interface ThreadsExports {
   gomap_sync_stats(thread: number, map: number): void;
   gomap_sync_iter_start(thread: number, map: number): number;
   gomap_sync_iter_next(thread: number, map: number, it: number, max: number, keysOnly: number): number;
-  gomap_sync_iter_end(map: number, it: number): void;
+  gomap_sync_iter_end(thread: number, map: number, it: number): void;
   gomap_sync_fail_nth_allocation(n: number): void;
   gomap_sync_collect(thread: number): number;
   gomap_sync_pending(): number;
@@ -453,12 +455,12 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
   function closeView(record: ViewRecord): void {
     const d = record.domain;
     for (const [it, ptr] of record.iterators) {
-      d.x.gomap_sync_iter_end(record.map, ptr);
+      d.x.gomap_sync_iter_end(d.thread, record.map, ptr);
       iteratorOwners.delete(it);
     }
     record.iterators.clear();
     removeView(record);
-    d.x.gomap_sync_detach(record.id);
+    d.x.gomap_sync_detach(d.thread, record.id);
   }
 
   // A worker that ends normally releases its views and its thread state. Not the main
@@ -707,7 +709,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     if (ptr === undefined) return false;
     r.iterators.delete(it);
     iteratorOwners.delete(it);
-    r.domain.x.gomap_sync_iter_end(r.map, ptr);
+    r.domain.x.gomap_sync_iter_end(r.domain.thread, r.map, ptr);
     return true;
   }
 
@@ -767,11 +769,15 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
       const [lo, hi] = seedWords(seed, 'SyncMap');
       const d = homeDomain();
       hookExit();
-      const id = d.x.gomap_sync_create(kk, vk, hint, lo, hi);
+      const id = d.x.gomap_sync_create(d.thread, kk, vk, hint, lo, hi);
       d.refresh();
       if (id < 0) throw statusError(id, 'hint');
       const map = d.x.gomap_sync_attach(d.thread, id, kk, vk);
-      d.x.gomap_sync_detach(id); // the view addView makes holds the creation's reference
+      if (map === ATTACH_NO_MEMORY) {
+        d.x.gomap_sync_detach(d.thread, id);
+        throw noMemory('create');
+      }
+      d.x.gomap_sync_detach(d.thread, id); // the view addView makes holds the creation's reference
       return [addView(d, id, map, kk, vk), id];
     },
 
@@ -797,6 +803,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
           '(keep a view open until the other threads have attached), or the handle is forged';
         throw e;
       }
+      if (map === ATTACH_NO_MEMORY) throw noMemory('attach');
       if (map === 1) {
         const actual = d.f64[(d.thread + IO_AUX) >>> 3]!;
         throw typeError(

@@ -39,6 +39,7 @@
 #include "core/concurrent_map.h"
 #include "core/epoch.h"
 #include "core/lock.h"
+#include "holdings.h"
 #include "thread_liveness.h"
 
 #define GOMAP_EXPORT(name) extern "C" __attribute__((export_name(#name), visibility("default")))
@@ -65,6 +66,7 @@ struct Thread {
   uint8_t* out;
   uint32_t outCapacity;
   uint32_t outLength;
+  Holdings holdings;  // its views and iterators, for release after its death (holdings.h)
 };
 
 // ---- the registry of live maps --------------------------------------------------------------
@@ -103,6 +105,9 @@ alignas(8) int32_t g_bootLock = 0;
 
 double idOf(uint32_t slot, uint32_t generation) { return static_cast<double>(generation) * kSlotSpan + slot + 1; }
 
+Holding viewOf(double id) { return Holding{id, 0, 0}; }
+Holding iteratorOf(uint32_t map, uint32_t iter) { return Holding{0, map, iter}; }
+
 // The slot `id` names if it is live with that generation, else nullptr. Lock held.
 MapSlot* slotOf(double id) {
   if (!(id >= 1 && id < kSlotSpan * kMaxGeneration)) return nullptr;
@@ -114,6 +119,23 @@ MapSlot* slotOf(double id) {
   MapSlot* s = &g_slots[slot];
   if (s->map == nullptr || s->generation != generation || s->views == 0) return nullptr;
   return s;
+}
+
+// Gives back one reference of map `id` (a view's); the last one frees the map (once its
+// iterators are gone too).
+void giveBackView(double id) {
+  ConcurrentMap* last = nullptr;
+  {
+    RegistryLock lock;
+    MapSlot* slot = slotOf(id);
+    if (slot == nullptr) return;
+    if (--slot->views == 0) {
+      last = slot->map;
+      slot->map = nullptr;
+      --g_liveMaps;
+    }
+  }
+  if (last != nullptr) last->release();
 }
 
 // A free slot (growing the table), or nullptr. Lock held.
@@ -182,6 +204,21 @@ ConcurrentMap::Iterator* iterAt(uint32_t address) {
 }
 uint32_t addressOf(const void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); }
 
+// Gives back what a thread's holdings name (its views' and iterators' references), for a
+// thread that cannot: it ended, or it died (holdings.h).
+void releaseHoldings(Thread* t) {
+  Holdings& h = t->holdings;
+  for (uint32_t i = h.size(); i-- > 0;) {
+    const Holding held = h[i];
+    if (held.iter != 0) {
+      mapAt(held.map)->iterEnd(iterAt(held.iter));
+    } else {
+      giveBackView(held.mapId);
+    }
+  }
+  h.clear();
+}
+
 }  // namespace
 }  // namespace gomap::wasm
 
@@ -229,6 +266,7 @@ GOMAP_EXPORT(gomap_sync_thread_start) uint32_t gomap_sync_thread_start() {
 GOMAP_EXPORT(gomap_sync_thread_end) void gomap_sync_thread_end(uint32_t thread) {
   gomap::liveness::markEnded();  // first: the watcher must not release it too
   Thread* t = threadAt(thread);
+  releaseHoldings(t);  // JS ended its views and iterators already: normally none are left
   gomap::ebr::unregisterThread(t->rec);
   std::free(t->scratch);
   std::free(t->out);
@@ -254,55 +292,61 @@ GOMAP_EXPORT(gomap_sync_scratch) uint32_t gomap_sync_scratch(uint32_t thread, ui
 // A new map with one view: its id (> 0), or kResultNoMemory / kResultTooLarge (hint).
 // Kinds are the façade's codes (lib/wasm/sync-binding.ts); stored for attach's check.
 GOMAP_EXPORT(gomap_sync_create)
-double gomap_sync_create(int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
+double gomap_sync_create(uint32_t thread, int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
   const MapOptions options = seededOptions(hint, seedLo, seedHi);
   ConcurrentMap* map = nullptr;
   Status s = ConcurrentMap::create(options, &map);
   if (s != Status::kOk) return resultOf(s);
-  RegistryLock lock;
-  MapSlot* slot = freeSlot();
-  if (slot == nullptr) {
-    map->release();
+  double id;
+  {
+    RegistryLock lock;
+    MapSlot* slot = freeSlot();
+    if (slot == nullptr) {
+      map->release();
+      return kResultNoMemory;
+    }
+    slot->generation = slot->generation + 1 >= kMaxGeneration ? 1 : slot->generation + 1;
+    slot->map = map;
+    slot->views = 1;
+    slot->keyKind = keyKind;
+    slot->valueKind = valueKind;
+    ++g_liveMaps;
+    id = idOf(static_cast<uint32_t>(slot - g_slots), slot->generation);
+  }
+  if (!threadAt(thread)->holdings.add(viewOf(id))) {
+    giveBackView(id);
     return kResultNoMemory;
   }
-  slot->generation = slot->generation + 1 >= kMaxGeneration ? 1 : slot->generation + 1;
-  slot->map = map;
-  slot->views = 1;
-  slot->keyKind = keyKind;
-  slot->valueKind = valueKind;
-  ++g_liveMaps;
-  return idOf(static_cast<uint32_t>(slot - g_slots), slot->generation);
+  return id;
 }
 
 // The map's address for a new view (0: no live map has that id; 1: it has other kinds,
-// which go to io.aux of `thread` as keyKind * 16 + valueKind).
+// which go to io.aux of `thread` as keyKind * 16 + valueKind; 2: out of memory).
 GOMAP_EXPORT(gomap_sync_attach)
 uint32_t gomap_sync_attach(uint32_t thread, double id, int32_t keyKind, int32_t valueKind) {
-  RegistryLock lock;
-  MapSlot* slot = slotOf(id);
-  if (slot == nullptr) return 0;
-  if (slot->keyKind != keyKind || slot->valueKind != valueKind) {
-    threadAt(thread)->io.aux = slot->keyKind * 16 + slot->valueKind;
-    return 1;
-  }
-  ++slot->views;
-  return addressOf(slot->map);
-}
-
-// Ends a view of map `id`; the last one frees the map (once its iterators are gone too).
-GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(double id) {
-  ConcurrentMap* last = nullptr;
+  uint32_t map;
   {
     RegistryLock lock;
     MapSlot* slot = slotOf(id);
-    if (slot == nullptr) return;
-    if (--slot->views == 0) {
-      last = slot->map;
-      slot->map = nullptr;
-      --g_liveMaps;
+    if (slot == nullptr) return 0;
+    if (slot->keyKind != keyKind || slot->valueKind != valueKind) {
+      threadAt(thread)->io.aux = slot->keyKind * 16 + slot->valueKind;
+      return 1;
     }
+    ++slot->views;
+    map = addressOf(slot->map);
   }
-  if (last != nullptr) last->release();
+  if (!threadAt(thread)->holdings.add(viewOf(id))) {
+    giveBackView(id);
+    return 2;
+  }
+  return map;
+}
+
+// Ends a view of map `id`; the last one frees the map (once its iterators are gone too).
+GOMAP_EXPORT(gomap_sync_detach) void gomap_sync_detach(uint32_t thread, double id) {
+  threadAt(thread)->holdings.remove(viewOf(id));
+  giveBackView(id);
 }
 
 GOMAP_EXPORT(gomap_sync_live_maps) uint32_t gomap_sync_live_maps() {
@@ -430,8 +474,13 @@ GOMAP_EXPORT(gomap_sync_stats) void gomap_sync_stats(uint32_t thread, uint32_t m
 
 // A new iterator (it holds a reference to the map), or 0 when memory runs out.
 GOMAP_EXPORT(gomap_sync_iter_start) uint32_t gomap_sync_iter_start(uint32_t thread, uint32_t map) {
+  Thread* t = threadAt(thread);
   ConcurrentMap::Iterator* it = nullptr;
-  if (mapAt(map)->iterStart(*threadAt(thread)->rec, &it) != Status::kOk) return 0;
+  if (mapAt(map)->iterStart(*t->rec, &it) != Status::kOk) return 0;
+  if (!t->holdings.add(iteratorOf(map, addressOf(it)))) {
+    mapAt(map)->iterEnd(it);
+    return 0;
+  }
   return addressOf(it);
 }
 
@@ -471,7 +520,10 @@ int32_t gomap_sync_iter_next(uint32_t thread, uint32_t map, uint32_t iter, uint3
 }
 
 // Frees an iterator of `map` (and its reference to the map: maybe the last one).
-GOMAP_EXPORT(gomap_sync_iter_end) void gomap_sync_iter_end(uint32_t map, uint32_t iter) { mapAt(map)->iterEnd(iterAt(iter)); }
+GOMAP_EXPORT(gomap_sync_iter_end) void gomap_sync_iter_end(uint32_t thread, uint32_t map, uint32_t iter) {
+  threadAt(thread)->holdings.remove(iteratorOf(map, iter));
+  mapAt(map)->iterEnd(iterAt(iter));
+}
 
 // ---- test hooks -------------------------------------------------------------------------------------
 
@@ -523,9 +575,9 @@ GOMAP_EXPORT(gomap_sync_thread_renew) int32_t gomap_sync_thread_renew(uint32_t t
 
 // Called by the watcher when thread `id` is gone (its port closed). If it was live, it
 // died: it is marked dead (locks it holds are broken), its EBR record is released (no
-// longer pinned; its retired objects go to the shared list) and its Thread, buffers and
-// stack are freed. Its views and iterators are not (their map references stay: the map
-// is never freed). If it had ended normally (gomap_sync_thread_end released the rest
+// longer pinned; its retired objects go to the shared list), the references of its views
+// and iterators are given back (its holdings: a map it alone still viewed is freed), and
+// its Thread, buffers and stack are freed. If it had ended normally (gomap_sync_thread_end released the rest
 // while it still ran on its stack), its stack is freed now. 1 released, 0 nothing to do
 // (released already, or an id given up after a trap).
 GOMAP_EXPORT(gomap_sync_release_dead) int32_t gomap_sync_release_dead(uint32_t id) {
@@ -538,6 +590,7 @@ GOMAP_EXPORT(gomap_sync_release_dead) int32_t gomap_sync_release_dead(uint32_t i
   }
   if (thread != nullptr) {
     auto* t = static_cast<Thread*>(thread);
+    releaseHoldings(t);
     gomap::ebr::unregisterThread(t->rec);
     std::free(t->scratch);
     std::free(t->out);
