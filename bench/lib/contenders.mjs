@@ -16,7 +16,7 @@ export async function loadGoMap({ standIn = false } = {}) {
     throw new Error(`${DIST} is missing: run \`npm run build\` first (npm run bench does)`);
   }
   const mod = await import(pathToFileURL(DIST).href);
-  return { GoMap: mod.GoMap, backend: mod.backend ?? 'unknown', standIn: false };
+  return { GoMap: mod.GoMap, SyncMap: mod.SyncMap, backend: mod.backend ?? 'unknown', standIn: false };
 }
 
 /** A contender: a name for the table and a factory for empty maps of one key/value kind. */

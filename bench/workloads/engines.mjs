@@ -1,7 +1,7 @@
 // The engine comparison (`npm run bench -- --only=wasm`, and part of the default run):
 // every GoMap single-key row (insert, get hit, get miss, has, overwrite, delete, iterate)
-// and batch row (getMany, setMany), and GoCache's get hit and set with eviction (max = N),
-// measured on the native addon and on the WebAssembly engine, with the wasm/native ratio
+// and batch row (getMany, setMany), GoCache's get hit and set with eviction (max = N), and
+// SyncMap's insert and get hit on one thread, measured on the native addon and on the WebAssembly engine, with the wasm/native ratio
 // per operation, for f64, i64 and string keys.
 //
 // A process loads one engine, so each engine runs in its own child process
@@ -26,6 +26,8 @@ const LABELS = {
   setMany: 'setMany (per key, into an empty map)',
   cacheGetHit: 'GoCache get hit (max = N)',
   cacheSetEvict: 'GoCache set with eviction (full cache)',
+  syncInsert: 'SyncMap insert (one thread)',
+  syncGetHit: 'SyncMap get hit (one thread)',
 };
 
 /** Runs both engines' children; returns { engines: { native: rows, wasm: rows }, notes }. */
@@ -81,7 +83,7 @@ export function renderEngines(result) {
     return lines.join('\n');
   }
   lines.push(
-    'ns per operation (median of the rounds), GoMap and GoCache with f64 values, the same keys and',
+    'ns per operation (median of the rounds), GoMap, GoCache and SyncMap with f64 values, the same keys and',
     'seeds on both engines, each engine in its own process. Ratio = wasm / native: below 1.00x the',
     'WebAssembly engine is faster.',
     '',
