@@ -327,11 +327,19 @@ class Domain extends MemoryViews implements WatchedThread {
     return broken ? poisoned(error) : error;
   }
 
-  /** Re-makes the views when memory has grown (in any thread). */
+  /** Set once the views span the memory's maximum: it cannot grow any more. */
+  private whole = false;
+
+  /**
+   * Re-makes the views when memory has grown (in any thread). A memory of this module is
+   * made whole at once (INITIAL_PAGES), so after the first call this returns at once:
+   * reading `memory.buffer` of a shared memory costs about a quarter of a get.
+   */
   refresh(): void {
+    if (this.whole) return;
     const b = this.memory.buffer;
-    if (this.u8 !== undefined && this.u8.length === b.byteLength) return;
-    this.setViews(b);
+    if (this.u8 === undefined || this.u8.length !== b.byteLength) this.setViews(b);
+    this.whole = b.byteLength >= MAX_PAGES * 65536;
   }
 
   /** The scratch buffer, with room for `bytes` bytes. */
