@@ -396,6 +396,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
   const ioBuffer = new ArrayBuffer(64);
   const ioF64 = new Float64Array(ioBuffer);
   const ioI64 = new BigInt64Array(ioBuffer);
+  const ioI32 = new Int32Array(ioBuffer);
 
   function compiled(): object {
     avoidLiftoff();
@@ -620,7 +621,10 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     if (r.keyKind === K_F64) {
       write(d, K_F64, true, arg, 0, ioF64[CELL_KEY]);
     } else {
-      d.i64[arg >>> 3] = ioI64[CELL_KEY]!;
+      // The 8 bytes as two 32-bit halves: reading the BigInt64Array would make a BigInt.
+      const at = arg >>> 2;
+      d.i32[at] = ioI32[CELL_KEY * 2]!;
+      d.i32[at + 1] = ioI32[CELL_KEY * 2 + 1]!;
       d.setWordTag(arg, TAG_BIGINT);
     }
     return r;
@@ -636,7 +640,10 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     if (result === 0) return undefined;
     const out = d.thread + IO_OUT;
     if (r.valueKind === K_F64) ioF64[CELL_VALUE] = d.f64[out >>> 3]!;
-    else if (r.valueKind === K_I64) ioI64[CELL_VALUE] = d.i64[out >>> 3]!;
+    else if (r.valueKind === K_I64) {
+      ioI32[CELL_VALUE * 2] = d.i32[out >>> 2]!; // as halves, as the key (no BigInt made here)
+      ioI32[CELL_VALUE * 2 + 1] = d.i32[(out >>> 2) + 1]!;
+    }
     else return readValue(d, r.valueKind, out);
     return undefined;
   }
