@@ -584,12 +584,11 @@ const SHARED_GOCACHE_SUBJECT: Subject<LooseCache> = {
   runs: 100,
 };
 
-// SyncMap and shared GoCaches need the native engine (on WebAssembly they refuse with
-// ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts); GoCache runs on both.
+// GoMap, GoCache and shared GoCaches on both engines; SyncMap on the native engine here.
 const SUBJECTS = (
   loadedBackend === 'native'
     ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT, SHARED_GOCACHE_SUBJECT]
-    : [GOMAP_SUBJECT, GOCACHE_SUBJECT]
+    : [GOMAP_SUBJECT, GOCACHE_SUBJECT, SHARED_GOCACHE_SUBJECT]
 ) as Subject<unknown>[];
 
 // ---------------------------------------------------------------------------------
