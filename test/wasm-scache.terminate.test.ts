@@ -19,6 +19,8 @@ const { GoCache } = await import('../lib/index.ts');
 const { syncBinding } = await import('../lib/sync-binding.ts');
 const { ERR_GOMAP_POISONED } = await import('../lib/errors.ts');
 const { startWorker, syncBindingBundle } = await import('./helpers/sync-workers.ts');
+const { MEMORY_CLOCK_INDEX } = await import('../lib/wasm/sync-layout.ts');
+const { WATCHER_WORD } = await import('../lib/wasm/sync-watcher.ts');
 
 /** The flag word (Int32 index into the shared memory; bytes 28..31 are unused). */
 const FLAG = 7;
@@ -41,6 +43,18 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   }
   return true;
 }
+
+it("the memory's clock origin shares no byte with the other words below 1024", () => {
+  const clock = [MEMORY_CLOCK_INDEX * 8, MEMORY_CLOCK_INDEX * 8 + 8];
+  const others = [
+    [0, 16], // magic and memory id
+    [WATCHER_WORD * 4, WATCHER_WORD * 4 + 4],
+    [24, 32], // the terminate tests' flag words (wasm-syncmap.terminate: 6, here: 7)
+  ];
+  for (const [from, to] of others) expect(clock[1]! <= from! || clock[0]! >= to!, `bytes ${from}..${to}`).toBe(true);
+  expect(clock[1]).toBeLessThanOrEqual(1024);
+  expect(FLAG * 4).toBeGreaterThanOrEqual(24);
+});
 
 it('a worker terminated holding a shared cache write lock: the next writer repairs the cache (or, out of memory, gets ERR_GOMAP_POISONED)', async () => {
   const n = syncBinding!;

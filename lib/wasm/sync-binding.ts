@@ -458,7 +458,7 @@ export function createWasmSyncBinding(file: string): WasmSyncBinding {
     const memory = new wasmApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     const id = webcrypto.getRandomValues(new Uint32Array(2));
     new Float64Array(memory.buffer, 0, 2)[MEMORY_ID_INDEX] = id[0]! * 2 ** 21 + (id[1]! >>> 11) + 1;
-    new Float64Array(memory.buffer, 0, 3)[MEMORY_CLOCK_INDEX] = performance.timeOrigin + performance.now();
+    new Float64Array(memory.buffer, 0, MEMORY_CLOCK_INDEX + 1)[MEMORY_CLOCK_INDEX] = performance.timeOrigin + performance.now();
     new Uint32Array(memory.buffer, 0, 1)[0] = MEMORY_MAGIC;
     return domainOf(memory);
   }

@@ -34,10 +34,12 @@ export const CELL_KEY = 1;
 export const CELL_VALUE = 2;
 export const CELL_RESULT = 3;
 
-// Words of a gomap shared memory below the module's data (which starts at 1024).
+// Words of a gomap shared memory below the module's data (which starts at 1024): bytes
+// 0..3 the magic, 8..15 the memory's id (sync-binding.ts), 16..19 the watcher word
+// (sync-watcher.ts WATCHER_WORD), 24..31 flags of the terminate tests, 32..39 the clock.
 /**
- * The memory's clock origin (a Float64 at byte 16: `performance.timeOrigin + now()` when
- * its creator made it): shared GoCaches of the memory read their time as ms since then,
- * in every thread (lib/wasm/shared-cache-binding.ts).
+ * Float64 index (byte 32) of the memory's clock origin (`performance.timeOrigin + now()`
+ * when its creator made it): shared GoCaches of the memory read their time as ms since
+ * then, in every thread (lib/wasm/shared-cache-binding.ts).
  */
-export const MEMORY_CLOCK_INDEX = 2;
+export const MEMORY_CLOCK_INDEX = 4;
