@@ -13,14 +13,11 @@ import { defineConfig } from 'vitest/config';
 const ENGINE_FREE = ['test/build-files.test.ts', 'test/wasm-build.test.ts'];
 // What only the WebAssembly engine has: the allocation-failure and trap hooks of lib/wasm/,
 // and the SyncMap module's own machinery (its allocator, its lock, terminate() safety of
-// wasm code: native code cannot be stopped mid-write).
-const WASM_ONLY = ['test/wasm-engine.test.ts', 'test/wasm-syncmap.*.test.ts'];
-// What the WebAssembly engine does not have (the constructors throw there, see
-// requireNativeEngine in lib/backend.ts): shared GoCaches (gocache.shared*), which
-// test/engine-features.test.ts checks refuse wasm with ERR_GOMAP_NATIVE_ONLY. And
-// syncmap.external-memory: V8 external-memory accounting is the addon's; wasm memory is a
-// SharedArrayBuffer V8 already counts.
-const NATIVE_ONLY: string[] = ['test/gocache.shared*.test.ts', 'test/syncmap.external-memory.test.ts'];
+// wasm code, for SyncMap and shared GoCache: native code cannot be stopped mid-write).
+const WASM_ONLY = ['test/wasm-engine.test.ts', 'test/wasm-syncmap.*.test.ts', 'test/wasm-scache.*.test.ts'];
+// What the WebAssembly engine does not have: syncmap.external-memory: V8 external-memory
+// accounting is the addon's; wasm memory is a SharedArrayBuffer V8 already counts.
+const NATIVE_ONLY: string[] = ['test/syncmap.external-memory.test.ts'];
 
 export default defineConfig({
   test: {

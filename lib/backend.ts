@@ -107,23 +107,6 @@ function selectBackend(): { backend: Backend; binding: NativeBinding; why: strin
   }
 }
 
-/**
- * Throws a clear `Error` when this process runs on the WebAssembly engine, for features
- * that engine does not have yet (SyncMap, and GoCache with `shared: true`: their constructors call this).
- *
- * @param feature - what the caller is, e.g. `'SyncMap'`.
- */
-export function requireNativeEngine(feature: string): void {
-  if (selected.backend === 'native') return;
-  const e = new Error(
-    `gomap: ${feature} needs the native engine, but this process runs on the WebAssembly engine ` +
-      `(${selected.why}). Install a C++ toolchain or a prebuild for ${process.platform}-${process.arch}, ` +
-      'or use GoMap or a non-shared GoCache, which both engines serve.',
-  );
-  Object.defineProperty(e, 'code', { value: 'ERR_GOMAP_NATIVE_ONLY', enumerable: true, writable: true, configurable: true });
-  throw e;
-}
-
 const selected = selectBackend();
 
 /** Which engine this process loaded: `'native'` (the Node-API addon) or `'wasm'`. */

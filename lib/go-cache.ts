@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { binding, requireNativeEngine } from './backend.ts';
+import { binding } from './backend.ts';
 import type { CacheBinding, CacheHandle } from './binding.ts';
 import { codecOf, isIdentityKey, ObjectIds, ValueSlab, type ValueCodec } from './codecs.ts';
 import { describeType, ERR_GOMAP_CLOSED, rangeError, typeError, type CodedError } from './errors.ts';
@@ -272,9 +272,7 @@ export class GoCache<K = unknown, V = unknown> {
    *
    * @throws TypeError for unknown or mistyped options, or when none of `max`,
    *   `maxBytes`, `ttl` is given, or for `shared: true` without non-`'any'` `key` and
-   *   `value` kinds; RangeError for limits out of range; Error with code
-   *   `ERR_GOMAP_NATIVE_ONLY` for `shared: true` on the WebAssembly engine (a shared
-   *   cache needs the native addon).
+   *   `value` kinds; RangeError for limits out of range.
    */
   constructor(options: GoCacheOptions<K, V>) {
     if (options === null || typeof options !== 'object') {
@@ -289,8 +287,6 @@ export class GoCache<K = unknown, V = unknown> {
     if (o.shared !== undefined && typeof o.shared !== 'boolean') {
       throw typeError(`GoCache option 'shared' must be a boolean, got ${describeType(o.shared)}`);
     }
-    // Both engines serve GoCache; a shared one needs the native engine.
-    if (o.shared === true) requireNativeEngine('GoCache with shared: true');
     const attached = pendingAttach;
     pendingAttach = null;
     const max = o.max === undefined ? 0 : checkLimit(o.max, 'max');
@@ -382,7 +378,6 @@ export class GoCache<K = unknown, V = unknown> {
    *   the cache is gone (every view of it was closed before this attach).
    */
   static attach<K = unknown, V = unknown>(handle: GoCacheHandle, options?: GoCacheAttachOptions<K, V>): GoCache<K, V> {
-    requireNativeEngine('GoCache.attach (a shared cache)');
     const h = checkCacheHandle(handle);
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw typeError(`GoCache.attach options must be an object, got ${describeType(options)}`);
@@ -396,7 +391,7 @@ export class GoCache<K = unknown, V = unknown> {
     if (o.fetch !== undefined) checkFunction(o.fetch, 'fetch');
     if (o.onEvict !== undefined) checkFunction(o.onEvict, 'onEvict');
     const n = requireSharedCacheBinding();
-    const [v, max, maxBytes, ttl, updateAgeOnGet] = n.scacheAttach(h.id, h.key, h.value);
+    const [v, max, maxBytes, ttl, updateAgeOnGet] = n.scacheAttach(h.id, h.key, h.value, h.memory);
     pendingAttach = { v, id: h.id };
     try {
       return new GoCache<K, V>({

@@ -1,6 +1,7 @@
 /**
- * The shared side of `GoCache` (`shared: true`): the raw functions of the native addon
- * (native/addon/shared_cache_functions.cc), the handle that names a shared cache across
+ * The shared side of `GoCache` (`shared: true`): the raw functions of the engine (the
+ * native addon's native/addon/shared_cache_functions.cc, or the WebAssembly engine's
+ * lib/wasm/shared-cache-binding.ts), the handle that names a shared cache across
  * threads, and one thread's view of it. `GoCache` delegates to a {@link SharedCacheView}
  * when it is shared. Not part of the public API, except the {@link GoCacheHandle} type.
  *
@@ -12,12 +13,12 @@
  *
  * @module
  */
-import { binding } from './backend.ts';
+import { backend, binding } from './backend.ts';
 import type { NativeCacheStats } from './binding.ts';
 import { codecOf, type ValueCodec } from './codecs.ts';
 import { closedError, describeType, typeError, type CodedError } from './errors.ts';
 import { FAST_NONE, FastIo, fastKind } from './io-area.ts';
-import type { SyncKeyKind, SyncValueKind } from './sync-binding.ts';
+import { syncBinding, type SyncKeyKind, type SyncValueKind } from './sync-binding.ts';
 
 /**
  * What `cache.handle` returns and `GoCache.attach(handle)` takes: a plain,
@@ -34,6 +35,11 @@ export interface GoCacheHandle {
   readonly key: SyncKeyKind;
   /** The cache's value kind. */
   readonly value: SyncValueKind;
+  /**
+   * WebAssembly engine only: the shared `WebAssembly.Memory` the cache lives in (the
+   * thread that attaches instantiates the engine over it). Absent on the native engine.
+   */
+  readonly memory?: unknown;
 }
 
 /** The native functions (present when the addon was built with shared caches). */
@@ -47,11 +53,15 @@ export interface SharedCacheBinding {
     updateAgeOnGet: boolean,
     seed?: bigint,
   ): [view: number, id: number];
+  /** `memory`: the handle's (WebAssembly engine). */
   scacheAttach(
     id: number,
     key: SyncKeyKind,
     value: SyncValueKind,
+    memory?: unknown,
   ): [view: number, max: number, maxBytes: number, ttl: number, updateAgeOnGet: boolean];
+  /** WebAssembly engine only: the shared `WebAssembly.Memory` of a view's cache, which its handle carries. */
+  scacheMemory?(v: number): unknown;
   scacheClose(v: number): boolean;
   scacheGet(v: number, key: unknown): unknown;
   /**
@@ -72,14 +82,24 @@ export interface SharedCacheBinding {
   scacheClear(v: number, report: boolean): undefined | unknown[];
   scachePurge(v: number, report: boolean): undefined | unknown[];
   scacheSetTime(v: number, ms: number): void;
+  /**
+   * WebAssembly engine, testing only (`GOMAP_TESTING=1`): as SyncBinding's
+   * syncTestingHoldWriteLock, for the cache's write lock (a worker is meant to be
+   * terminated holding it).
+   */
+  scacheTestingHoldWriteLock?(v: number, flagIndex: number): void;
 }
 
-const candidate = binding as unknown as Partial<SharedCacheBinding>;
+// The addon's functions, or those of the WebAssembly engine's SyncMap binding
+// (lib/wasm/shared-cache-binding.ts).
+const candidate = (backend === 'wasm' ? syncBinding : binding) as unknown as Partial<SharedCacheBinding> | null;
 
 /** The shared cache functions, or an Error saying that this build has none. */
 export function requireSharedCacheBinding(): SharedCacheBinding {
-  if (typeof candidate.scacheCreate === 'function') return candidate as SharedCacheBinding;
-  throw new Error('gomap: the loaded native addon has no shared cache functions (a stale build? run npm run build:native)');
+  if (typeof candidate?.scacheCreate === 'function') return candidate as SharedCacheBinding;
+  throw new Error(
+    `gomap: the loaded ${backend} engine has no shared cache functions (a stale build? run npm run build:native / npm run build:wasm)`,
+  );
 }
 
 const HANDLE_TYPE = 'gomap.GoCache';
@@ -87,8 +107,8 @@ const SYNC_KEY_KINDS: readonly string[] = ['string', 'f64', 'i64', 'bytes'];
 const SYNC_VALUE_KINDS: readonly string[] = ['string', 'f64', 'i64', 'bytes', 'json', 'v8'];
 
 /** A frozen handle for the shared cache `id`. */
-export function makeCacheHandle(id: number, key: SyncKeyKind, value: SyncValueKind): GoCacheHandle {
-  return Object.freeze({ type: HANDLE_TYPE, id, key, value });
+export function makeCacheHandle(id: number, key: SyncKeyKind, value: SyncValueKind, memory?: unknown): GoCacheHandle {
+  return Object.freeze(memory === undefined ? { type: HANDLE_TYPE, id, key, value } : { type: HANDLE_TYPE, id, key, value, memory });
 }
 
 /** Checks the shape of a handle given to `GoCache.attach` (TypeError when it is not one). */
@@ -109,7 +129,7 @@ export function checkCacheHandle(handle: unknown): GoCacheHandle {
   if (typeof h.value !== 'string' || !SYNC_VALUE_KINDS.includes(h.value)) {
     throw typeError(`GoCache.attach: the handle's 'value' must be one of 'string', 'f64', 'i64', 'bytes', 'json', 'v8'`);
   }
-  return makeCacheHandle(h.id, h.key as SyncKeyKind, h.value as SyncValueKind);
+  return makeCacheHandle(h.id, h.key as SyncKeyKind, h.value as SyncValueKind, h.memory);
 }
 
 /** The error of every method of a closed cache. */
@@ -164,7 +184,7 @@ export class SharedCacheView {
     this.onEvict = onEvict;
     this.#fastKey = fastKind(keyKind);
     this.#fastValue = fastKind(valueKind);
-    const area = (binding as { io?: unknown }).io;
+    const area = (n as { io?: unknown }).io;
     if (this.#fastKey !== FAST_NONE && io === null) {
       if (area instanceof ArrayBuffer) {
         io = new FastIo(area);
@@ -180,7 +200,7 @@ export class SharedCacheView {
 
   get handle(): GoCacheHandle {
     this.checkOpen();
-    return (this.#handle ??= makeCacheHandle(this.id, this.keyKind, this.valueKind));
+    return (this.#handle ??= makeCacheHandle(this.id, this.keyKind, this.valueKind, this.n.scacheMemory?.(this.v)));
   }
 
   checkOpen(): void {

@@ -157,7 +157,8 @@ export const THREADS_WASM_FILE = 'wasm/gomap-threads.wasm';
  * lib/wasm/v8-workarounds.ts). A worker terminated in the middle of a write does not hang
  * the others (lib/wasm/sync-watcher.ts): the next writer repairs the map, and throws
  * ERR_GOMAP_POISONED (which the native engine never does) when that repair cannot
- * allocate.
+ * allocate. The WebAssembly binding also carries the shared GoCache functions
+ * (lib/wasm/shared-cache-binding.ts; lib/shared-cache.ts finds them here).
  */
 export const syncBinding: SyncBinding | null =
   backend === 'wasm'

@@ -3,7 +3,6 @@
  * test/helpers/backends.ts); this file makes sure a forced backend is the loaded one.
  */
 import { describe, expect, it } from 'vitest';
-import { requireNativeEngine } from '../lib/backend.ts';
 import { backend, GoMap } from '../lib/index.ts';
 import { ALL_BACKENDS, requestedBackend } from './helpers/backends.ts';
 
@@ -15,21 +14,6 @@ describe('backend', () => {
   it(`is the one GOMAP_BACKEND asked for (${requestedBackend ?? 'unset: native, else wasm'})`, () => {
     // Unforced, the native addon (built by npm ci / npm test) is the default engine.
     expect(backend).toBe(requestedBackend ?? 'native');
-  });
-
-  it('native-only features refuse the wasm engine with a clear error, and only it', () => {
-    if (backend === 'native') {
-      expect(() => requireNativeEngine('GoCache with shared: true')).not.toThrow();
-    } else {
-      expect(() => requireNativeEngine('GoCache with shared: true')).toThrow(
-        /GoCache with shared: true needs the native engine.*WebAssembly engine \(GOMAP_BACKEND=wasm\)/,
-      );
-      try {
-        requireNativeEngine('GoCache with shared: true');
-      } catch (e) {
-        expect((e as { code?: string }).code).toBe('ERR_GOMAP_NATIVE_ONLY');
-      }
-    }
   });
 
   it('serves a GoMap', () => {

@@ -16,7 +16,7 @@ function recorder(): { log: [unknown, unknown, EvictionReason][]; onEvict: (v: u
   return { log, onEvict: (v, k, r) => log.push([k, v, r]) };
 }
 
-describeEachBackend('GoCache: options', (engine) => {
+describeEachBackend('GoCache: options', () => {
   it('needs max, maxBytes or ttl', () => {
     expect(() => make({ key: 'string' })).toThrow(TypeError);
     expect(() => make({ key: 'string' })).toThrow(/at least one of/);
@@ -36,16 +36,11 @@ describeEachBackend('GoCache: options', (engine) => {
     expect(() => make({ max: 1, value: 'string', sizeOf: () => 1 })).toThrow(/'any' values only/);
     expect(() => make(null as never)).toThrow(TypeError);
   });
-  it('shared: true makes a shared cache and needs non-any kinds (WebAssembly: it needs the native engine)', () => {
-    const shared = () => make({ max: 10, key: 'string', value: 'string', shared: true });
-    if (engine === 'wasm') {
-      expect(shared).toThrow(expect.objectContaining({ code: 'ERR_GOMAP_NATIVE_ONLY' }));
-    } else {
-      const c = shared();
-      expect(c.shared).toBe(true);
-      c.close();
-      expect(() => make({ max: 10, shared: true })).toThrow(/'string', 'f64', 'i64', 'bytes'/);
-    }
+  it('shared: true makes a shared cache and needs non-any kinds', () => {
+    const c = make({ max: 10, key: 'string', value: 'string', shared: true });
+    expect(c.shared).toBe(true);
+    c.close();
+    expect(() => make({ max: 10, shared: true })).toThrow(/'string', 'f64', 'i64', 'bytes'/);
     expect(() => make({ max: 10, shared: 'yes' })).toThrow(TypeError);
   });
   it('a key or value of the wrong kind throws TypeError and changes nothing', () => {

@@ -33,7 +33,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GoCache, GoMap, SyncMap, type GoCacheHandle } from '../lib/index.ts';
 import { SYNC_KEY_KINDS, SYNC_VALUE_KINDS, type SyncMapHandle } from '../lib/sync-options.ts';
-import { describeEachBackend, loadedBackend } from './helpers/backends.ts';
+import { describeEachBackend } from './helpers/backends.ts';
 import {
   KEY_KINDS,
   Model,
@@ -584,13 +584,8 @@ const SHARED_GOCACHE_SUBJECT: Subject<LooseCache> = {
   runs: 100,
 };
 
-// SyncMap and shared GoCaches need the native engine (on WebAssembly they refuse with
-// ERR_GOMAP_NATIVE_ONLY, checked by test/engine-features.test.ts); GoCache runs on both.
-const SUBJECTS = (
-  loadedBackend === 'native'
-    ? [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT, SHARED_GOCACHE_SUBJECT]
-    : [GOMAP_SUBJECT, GOCACHE_SUBJECT]
-) as Subject<unknown>[];
+// Every class on both engines.
+const SUBJECTS = [GOMAP_SUBJECT, SYNCMAP_SUBJECT, GOCACHE_SUBJECT, SHARED_GOCACHE_SUBJECT] as Subject<unknown>[];
 
 // ---------------------------------------------------------------------------------
 // The property

@@ -112,6 +112,17 @@ const EXPECTED_THREADS_EXPORTS = [
   'gomap_sync_testing_heap_stress',
   'gomap_sync_testing_lock_stress',
   'gomap_sync_testing_lock_count',
+  'gomap_scache_create',
+  'gomap_scache_limits',
+  'gomap_scache_get',
+  'gomap_scache_has',
+  'gomap_scache_remaining_ttl',
+  'gomap_scache_size',
+  'gomap_scache_stats',
+  'gomap_scache_entries',
+  'gomap_scache_set',
+  'gomap_scache_delete',
+  'gomap_scache_sweep',
 ];
 
 interface WasmModuleApi {

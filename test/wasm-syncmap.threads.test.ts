@@ -49,7 +49,7 @@ it('workers that attach and exit normally give their stacks back: waves of them 
   m.close();
 });
 
-it("a terminated worker's views and iterators are given back: a map only it viewed is freed, and so is a shared one after the last other view closes", async () => {
+it("a terminated worker's views and iterators are given back: a map or shared GoCache only it viewed is freed, and so is a shared map after the last other view closes", async () => {
   const n = syncBinding!;
   const m = new SyncMap<string, number>({ key: 'string', value: 'f64' });
   for (let i = 0; i < 1000; i++) m.set(`k${i}`, i);
@@ -57,24 +57,26 @@ it("a terminated worker's views and iterators are given back: a map only it view
   const w = startWorker(
     `
     const { parentPort, workerData } = require('node:worker_threads');
-    const { SyncMap } = require(workerData.gomap);
+    const { GoCache, SyncMap } = require(workerData.gomap);
     const shared = SyncMap.attach(workerData.handle);
     const it = shared.entries();
     it.next(); // an unfinished iterator of the shared map
     const own = new SyncMap({ key: 'string', value: 'f64' }); // in the same memory: this thread's home
     own.set('x', 1);
     own.keys().next(); // and one of its own map
+    const cache = new GoCache({ shared: true, key: 'string', value: 'f64', max: 10 }); // a shared cache only it views
+    cache.set('c', 1);
     parentPort.postMessage('holding');
     for (;;) {} // until terminated
   `,
     { handle: m.handle },
   );
   await firstMessage<string>(w);
-  expect(n.syncLiveHandles().maps).toBe(before + 1); // its own map is there too
+  expect(n.syncLiveHandles().maps).toBe(before + 2); // its own map and cache are there too
   await w.terminate();
   // The watcher releases the dead thread's holdings when it sees the thread gone.
   for (let waited = 0; waited < 5000 && n.syncLiveHandles().maps !== before; waited += 20) await sleep(20);
-  expect(n.syncLiveHandles().maps).toBe(before); // its own map is freed
+  expect(n.syncLiveHandles().maps).toBe(before); // its own map and cache are freed
   expect(m.get('k5')).toBe(5);
   m.close(); // the last view: the shared map goes too (the dead worker's view and iterator no longer hold it)
   expect(n.syncLiveHandles().maps).toBe(before - 1);

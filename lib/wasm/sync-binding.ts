@@ -38,6 +38,10 @@
  *   trapped call may have left a lock held or the epoch pinned, so the thread gives up
  *   its id and EBR record for new ones (Domain.afterTrap).
  *
+ * - Shared GoCaches live in the same registry and views table (a view record marked
+ *   `cache`, which the SyncMap calls refuse): lib/wasm/shared-cache-binding.ts builds
+ *   their functions from this binding's {@link SyncKit}.
+ *
  * - Compiling the module turns off V8's baseline wasm compiler for the process
  *   (lib/wasm/v8-workarounds.ts: Liftoff's code let two threads into its lock).
  *
@@ -48,10 +52,38 @@
 import { Buffer } from 'node:buffer';
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import type { MapStats } from '../binding.ts';
 import { closedError, poisonedError, rangeError, typeError } from '../errors.ts';
+import type { SharedCacheBinding } from '../shared-cache.ts';
 import type { SyncBinding, SyncIteratorHandle, SyncKeyKind, SyncPackedBatch, SyncValueKind, SyncViewHandle } from '../sync-binding.ts';
+import { createWasmSharedCacheFunctions } from './shared-cache-binding.ts';
+import {
+  ATTACH_NO_MEMORY,
+  ARG_BYTES,
+  CELL_HANDLE,
+  CELL_KEY,
+  CELL_RESULT,
+  CELL_VALUE,
+  IO_AUX,
+  IO_KEY,
+  IO_OLD,
+  IO_OUT,
+  IO_STATS,
+  IO_VALUE,
+  K_BYTES,
+  K_F64,
+  K_I64,
+  K_JSON,
+  K_STRING,
+  KEY_CODES,
+  KIND_NAMES,
+  MEMORY_CLOCK_INDEX,
+  RESULT_NO_MEMORY,
+  RESULT_TOO_LARGE,
+  VALUE_CODES,
+} from './sync-layout.ts';
 import { watch, type WatchedThread } from './sync-watcher.ts';
 import { avoidLiftoff } from './v8-workarounds.ts';
 import { bytesLength, isBytes, mapStatsAt, MAX_BLOB_BYTES, MemoryViews, nativeTypeName, seedWords, TAG_BIGINT, TAG_BYTES, TAG_NUMBER } from './heap.ts';
@@ -80,37 +112,9 @@ export const STACK_BYTES = 256 * 1024;
  */
 const MEMORY_MAGIC = 0x4d53_4f47; // 'GOSM'
 const MEMORY_ID_INDEX = 1;
+
 /** How long a thread waits for another one to leave the static stack before giving up. */
 const BOOT_WAIT_MS = 10_000;
-
-// Layout of the thread's I/O area (SyncIo in native/wasm/sync_exports.cc).
-const ARG_BYTES = 24;
-const IO_KEY = 0;
-const IO_VALUE = 24;
-const IO_OLD = 48;
-const IO_OUT = 72;
-const IO_STATS = 96;
-const IO_AUX = 192;
-const RESULT_NO_MEMORY = -1;
-/** What gomap_sync_attach returns when it could not record the view (out of memory). */
-const ATTACH_NO_MEMORY = 2;
-const RESULT_TOO_LARGE = -2;
-
-// Kind codes (the module stores them for attach's check only).
-const KEY_CODES: Record<SyncKeyKind, number> = { f64: 0, i64: 1, string: 2, bytes: 3 };
-const VALUE_CODES: Record<SyncValueKind, number> = { f64: 0, i64: 1, string: 2, bytes: 3, json: 4, v8: 5 };
-const KIND_NAMES = ['f64', 'i64', 'string', 'bytes', 'json', 'v8'] as const;
-const K_F64 = 0;
-const K_I64 = 1;
-const K_STRING = 2;
-const K_BYTES = 3;
-const K_JSON = 4;
-
-// Cells of the façade's I/O area (lib/sync-map.ts).
-const CELL_HANDLE = 0;
-const CELL_KEY = 1;
-const CELL_VALUE = 2;
-const CELL_RESULT = 3;
 
 const TWO_32 = 0x1_0000_0000;
 const MAX_GENERATION = 2 ** 21;
@@ -130,6 +134,8 @@ interface ThreadsExports {
   gomap_sync_create(thread: number, keyKind: number, valueKind: number, hint: number, seedLo: number, seedHi: number): number;
   gomap_sync_attach(thread: number, id: number, keyKind: number, valueKind: number): number;
   gomap_sync_detach(thread: number, id: number): void;
+  /** 1 when the map at `map` is a shared GoCache (its limits to io.stats), else 0 (shared_cache_exports.cc). */
+  gomap_scache_limits(thread: number, map: number): number;
   gomap_sync_live_maps(): number;
   gomap_sync_get(thread: number, map: number): number;
   gomap_sync_has(thread: number, map: number): number;
@@ -194,11 +200,11 @@ function guardedExports(d: Domain): ThreadsExports {
   const out: Record<string, unknown> = { __stack_pointer: d.raw.__stack_pointer };
   for (const [name, f] of Object.entries(d.raw as unknown as Record<string, unknown>)) {
     if (typeof f !== 'function') continue;
-    const fn = f as (a?: number, b?: number, c?: number, e?: number, g?: number) => number;
-    out[name] = (a?: number, b?: number, c?: number, e?: number, g?: number): number => {
+    const fn = f as (a?: number, b?: number, c?: number, e?: number, g?: number, h?: number, i?: number, j?: number) => number;
+    out[name] = (a?: number, b?: number, c?: number, e?: number, g?: number, h?: number, i?: number, j?: number): number => {
       if (d.lost) throw poisoned();
       try {
-        return fn(a, b, c, e, g);
+        return fn(a, b, c, e, g, h, i, j);
       } catch (error) {
         throw d.afterTrap(error);
       }
@@ -212,12 +218,12 @@ function statusError(result: number, what: string): RangeError {
   return noMemory(what);
 }
 
-function wrongKind(role: string, expected: string, kind: string, received: unknown): TypeError {
-  return typeError(`SyncMap ${role} must be ${expected} for ${role} kind '${kind}', got ${nativeTypeName(received)}`);
+function wrongKind(role: string, expected: string, kind: string, received: unknown, owner: string): TypeError {
+  return typeError(`${owner} ${role} must be ${expected} for ${role} kind '${kind}', got ${nativeTypeName(received)}`);
 }
 
-function tooLong(role: string, kind: string, bytes: number): RangeError {
-  return rangeError(`SyncMap ${role} of ${bytes} bytes is over the ${MAX_BLOB_BYTES}-byte (1 GiB) limit of ${role} kind '${kind}'`);
+function tooLong(role: string, kind: string, bytes: number, owner: string): RangeError {
+  return rangeError(`${owner} ${role} of ${bytes} bytes is over the ${MAX_BLOB_BYTES}-byte (1 GiB) limit of ${role} kind '${kind}'`);
 }
 
 function viewClosed(): Error {
@@ -236,7 +242,7 @@ function isSharedMemory(m: unknown): m is SharedMemory {
 }
 
 /** One shared memory as this thread uses it (see the module comment). */
-class Domain extends MemoryViews implements WatchedThread {
+export class Domain extends MemoryViews implements WatchedThread {
   readonly memory: SharedMemory;
   readonly module: object;
   readonly id: number;
@@ -364,7 +370,8 @@ class Domain extends MemoryViews implements WatchedThread {
 
 }
 
-interface ViewRecord {
+/** One view: a SyncMap or a shared GoCache object of this thread. */
+export interface ViewRecord {
   handle: number;
   domain: Domain;
   id: number;
@@ -373,12 +380,40 @@ interface ViewRecord {
   keyKind: number;
   valueKind: number;
   iterators: Map<number, number>;
+  /** A view of a shared GoCache (lib/wasm/shared-cache-binding.ts), which the SyncMap calls refuse. */
+  cache: boolean;
+  /** A cache view's manual clock (ms; 0: the shared clock). */
+  manualNow: number;
+}
+
+/** The SyncMap and shared GoCache functions of the WebAssembly engine. */
+export type WasmSyncBinding = SyncBinding & SharedCacheBinding & { syncMemory(v: SyncViewHandle): unknown; scacheMemory(v: number): unknown };
+
+/**
+ * What lib/wasm/shared-cache-binding.ts builds the shared GoCache functions from: this
+ * thread's domains and views table, and the key / value encoders of SyncMap.
+ */
+export interface SyncKit {
+  homeDomain(): Domain;
+  domainFor(memory: unknown, owner: string): Domain | null;
+  hookExit(): void;
+  addView(domain: Domain, id: number, map: number, keyKind: number, valueKind: number, cache: boolean): number;
+  lookUpView(v: unknown): ViewRecord | undefined;
+  closeView(record: ViewRecord): void;
+  bound(kind: number, role: 'key' | 'value', x: unknown, owner: string): number;
+  write(d: Domain, kind: number, isKey: boolean, arg: number, at: number, x: unknown): number;
+  readValue(d: Domain, kind: number, arg: number): unknown;
+  blobValue(d: Domain, kind: number, tag: number, ptr: number, len: number): unknown;
+  /** The façade's I/O area (lib/io-area.ts), as float64 and int64 cells. */
+  ioF64: Float64Array;
+  ioI64: BigInt64Array;
 }
 
 /**
- * A {@link SyncBinding} over the threads module at `file` (compiled on first use).
+ * A {@link SyncBinding} over the threads module at `file` (compiled on first use), with
+ * the shared GoCache functions (lib/wasm/shared-cache-binding.ts).
  */
-export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(v: SyncViewHandle): unknown } {
+export function createWasmSyncBinding(file: string): WasmSyncBinding {
   let module: object | null = null;
   /** This thread's domains, by memory id. */
   const domains = new Map<number, Domain>();
@@ -419,25 +454,35 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     return d;
   }
 
+  /** The domain of a handle's memory (undefined: this thread's home, null when it has none). */
+  function domainFor(memory: unknown, owner: string): Domain | null {
+    if (memory === undefined) return home;
+    if (!isSharedMemory(memory)) {
+      throw typeError(`${owner}.attach: the handle's 'memory' must be the shared WebAssembly.Memory of a ${owner} handle, got ${nativeTypeName(memory)}`);
+    }
+    return domainOf(memory);
+  }
+
   function homeDomain(): Domain {
     if (home !== null) return home;
     const memory = new wasmApi.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
     const id = webcrypto.getRandomValues(new Uint32Array(2));
     new Float64Array(memory.buffer, 0, 2)[MEMORY_ID_INDEX] = id[0]! * 2 ** 21 + (id[1]! >>> 11) + 1;
+    new Float64Array(memory.buffer, 0, MEMORY_CLOCK_INDEX + 1)[MEMORY_CLOCK_INDEX] = performance.timeOrigin + performance.now();
     new Uint32Array(memory.buffer, 0, 1)[0] = MEMORY_MAGIC;
     return domainOf(memory);
   }
 
   // ---- views --------------------------------------------------------------------------------
 
-  function addView(domain: Domain, id: number, map: number, keyKind: number, valueKind: number): number {
+  function addView(domain: Domain, id: number, map: number, keyKind: number, valueKind: number, cache = false): number {
     const index = free.length > 0 ? free.pop()! : slots.length;
     if (index === slots.length) {
       slots.push(undefined);
       generations.push(1);
     }
     const handle = generations[index]! * TWO_32 + index;
-    slots[index] = { handle, domain, id, map, keyKind, valueKind, iterators: new Map() };
+    slots[index] = { handle, domain, id, map, keyKind, valueKind, iterators: new Map(), cache, manualNow: 0 };
     liveViews++;
     domain.views++;
     return handle;
@@ -447,8 +492,16 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     if (typeof v !== 'number') throw typeError(`SyncMap view handle must be a number, got ${nativeTypeName(v)}`);
     const record = slots[v >>> 0];
     if (record === undefined || record.handle !== v) throw viewClosed();
+    if (record.cache) throw typeError('SyncMap view handle names a shared GoCache view: use the GoCache methods');
     record.domain.refresh();
     return record;
+  }
+
+  /** The open view `v` names, of either kind, or undefined (never throws). */
+  function lookUpView(v: unknown): ViewRecord | undefined {
+    if (typeof v !== 'number') return undefined;
+    const record = slots[v >>> 0];
+    return record === undefined || record.handle !== v ? undefined : record;
   }
 
   function removeView(record: ViewRecord): void {
@@ -489,25 +542,25 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
   // ---- keys and values -------------------------------------------------------------------
 
   /** Upper bound of the scratch bytes of a key / value of kind `kind` (checks its type). */
-  function bound(kind: number, role: 'key' | 'value', x: unknown): number {
+  function bound(kind: number, role: 'key' | 'value', x: unknown, owner = 'SyncMap'): number {
     switch (kind) {
       case K_F64:
-        if (typeof x !== 'number') throw wrongKind(role, 'a number', 'f64', x);
+        if (typeof x !== 'number') throw wrongKind(role, 'a number', 'f64', x, owner);
         return 0;
       case K_I64:
-        if (typeof x !== 'bigint') throw wrongKind(role, 'a bigint', 'i64', x);
-        if (x < I64_MIN || x > I64_MAX) throw rangeError(`SyncMap ${role} is outside the signed 64-bit range of ${role} kind 'i64'`);
+        if (typeof x !== 'bigint') throw wrongKind(role, 'a bigint', 'i64', x, owner);
+        if (x < I64_MIN || x > I64_MAX) throw rangeError(`${owner} ${role} is outside the signed 64-bit range of ${role} kind 'i64'`);
         return 0;
       case K_STRING:
       case K_JSON:
-        if (typeof x !== 'string') throw wrongKind(role, 'a string', KIND_NAMES[kind]!, x);
-        if (x.length > MAX_BLOB_BYTES) throw tooLong(role, KIND_NAMES[kind]!, x.length);
+        if (typeof x !== 'string') throw wrongKind(role, 'a string', KIND_NAMES[kind]!, x, owner);
+        if (x.length > MAX_BLOB_BYTES) throw tooLong(role, KIND_NAMES[kind]!, x.length, owner);
         return (x.length * 2 + 7) & ~7;
       default: {
         // bytes, v8
-        if (!isBytes(x)) throw wrongKind(role, 'a Uint8Array or Buffer', KIND_NAMES[kind]!, x);
+        if (!isBytes(x)) throw wrongKind(role, 'a Uint8Array or Buffer', KIND_NAMES[kind]!, x, owner);
         const n = bytesLength(x);
-        if (n > MAX_BLOB_BYTES) throw tooLong(role, KIND_NAMES[kind]!, n);
+        if (n > MAX_BLOB_BYTES) throw tooLong(role, KIND_NAMES[kind]!, n, owner);
         return (n + 7) & ~7;
       }
     }
@@ -800,15 +853,7 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
       if (typeof id !== 'number') throw typeError(`SyncMap handle id must be a number, got ${nativeTypeName(id)}`);
       const kk = kindCode(KEY_CODES, key, 'key');
       const vk = kindCode(VALUE_CODES, value, 'value');
-      let d: Domain | null;
-      if (memory === undefined) {
-        d = home;
-      } else {
-        if (!isSharedMemory(memory)) {
-          throw typeError(`SyncMap.attach: the handle's 'memory' must be the shared WebAssembly.Memory of a SyncMap handle, got ${nativeTypeName(memory)}`);
-        }
-        d = domainOf(memory);
-      }
+      const d = domainFor(memory, 'SyncMap');
       hookExit();
       const map = d === null ? 0 : d.x.gomap_sync_attach(d.thread, id, kk, vk);
       if (map === 0 || d === null) {
@@ -824,6 +869,10 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
         throw typeError(
           `SyncMap handle says key kind '${key}' and value kind '${value}', but the map has key kind '${KIND_NAMES[Math.floor(actual / 16)]}' and value kind '${KIND_NAMES[actual % 16]}'`,
         );
+      }
+      if (d.x.gomap_scache_limits(d.thread, map) === 1) {
+        d.x.gomap_sync_detach(d.thread, id);
+        throw typeError('SyncMap.attach: the handle names a shared GoCache; use GoCache.attach');
       }
       return addView(d, id, map, kk, vk);
     },
@@ -992,5 +1041,19 @@ export function createWasmSyncBinding(file: string): SyncBinding & { syncMemory(
     };
     binding.syncTestingLockCount = (v: SyncViewHandle): number => findView(v).domain.x.gomap_sync_testing_lock_count();
   }
-  return binding;
+  const kit: SyncKit = {
+    homeDomain,
+    domainFor,
+    hookExit,
+    addView,
+    lookUpView,
+    closeView,
+    bound,
+    write,
+    readValue,
+    blobValue,
+    ioF64,
+    ioI64,
+  };
+  return Object.assign(binding, createWasmSharedCacheFunctions(kit));
 }

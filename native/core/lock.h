@@ -22,8 +22,9 @@
 // lockUnlessOwnerDead() returns false instead, for
 // callers that have a way out (the heap: allocation fails cleanly); lockOrTakeOver()
 // takes it over, for a caller that can repair what the dead owner left (ConcurrentMap's
-// write lock: the table is rebuilt from what readers see, see concurrent_map.h; the
-// heap, the map registry and EBR's shared list, each kept whole at every step).
+// write lock: the table is rebuilt from what readers see, see concurrent_map.h, and a
+// shared cache's writer-only state after it, see shared_cache.h; the heap, the map
+// registry and EBR's shared list, each kept whole at every step).
 //
 // Engine note: V8's baseline wasm compiler (Liftoff, Node 20) compiled this lock into code
 // that let two threads in at once; JS turns Liftoff off before it compiles the threads

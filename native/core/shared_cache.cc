@@ -2,7 +2,6 @@
 // design is described at the top of shared_cache.h.
 #include "shared_cache.h"
 
-#include <mutex>
 #include <new>
 
 namespace gomap {
@@ -41,9 +40,56 @@ Status SharedCache::create(const MapOptions& options, const CacheLimits& limits,
 void destroySharedCache(SharedCache* cache) noexcept { delete cache; }
 
 SharedCache::Counters& SharedCache::stripe(Counters* stripes) {
+#if defined(GOMAP_WASM_THREADS)
+  // No thread_local in the threads build (its statics are shared by every thread): the
+  // thread's id (lock.h) picks the stripe.
+  (void)g_nextStripe;
+  return stripes[liveness::selfId() % shared_cache_detail::kCounterStripes];
+#else
   thread_local const size_t mine = g_nextStripe.fetch_add(1, std::memory_order_relaxed) % shared_cache_detail::kCounterStripes;
   return stripes[mine];
+#endif
 }
+
+#if defined(GOMAP_WASM_THREADS)
+bool SharedCache::repairAfterDeadWriter() noexcept {
+  // The map's repair left one current table and no old one: everything a reader sees.
+  new (&index_) ExpiryIndex();  // the old one is leaked: the dead writer may have been resizing it
+  Table* t = map_.current();
+  uint64_t bytes = 0;
+  bool anyExpiry = false;
+  auto eachEntry = [&](auto&& f) {
+    for (uint64_t i = 0; i <= maskOf(t); ++i) {
+      for (Bucket* b = bucketAt(t, i); b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
+        const uint64_t word = b->tophash.load(std::memory_order_relaxed);
+        for (size_t k = 0; k < kBucketCount; ++k) {
+          const Entry* e = b->slots[k].load(std::memory_order_relaxed);
+          if (e != nullptr && topAt(word, k) >= kMinTopHash) f(e, i);
+        }
+      }
+    }
+  };
+  eachEntry([&](const Entry* e, uint64_t) {
+    bytes += chargeOfEntry(e);
+    if ((entryState(e).load(std::memory_order_relaxed) & kCacheExpiryMask) != 0) anyExpiry = true;
+  });
+  bytes_.store(bytes, std::memory_order_relaxed);
+  hand_ = sweepHand_ = 0;
+  handPosition_ = 0;
+  anyExpiry_ = anyExpiry;
+  indexFailed_ = false;
+  if (anyExpiry && index_.resize(bucketCount())) {
+    eachEntry([&](const Entry* e, uint64_t b) {
+      const uint64_t at = entryState(e).load(std::memory_order_relaxed) & kCacheExpiryMask;
+      if (at != 0) index_.lower(b, at);
+    });
+  } else if (anyExpiry) {
+    indexFailed_ = true;  // swept in order instead, as after any failed index allocation
+  }
+  indexBytes_.store(index_.bytes(), std::memory_order_relaxed);
+  return true;
+}
+#endif
 
 CacheStats SharedCache::stats() const {
   CacheStats s;
@@ -81,7 +127,7 @@ Status SharedCache::set(ebr::ThreadRecord& rec, Blob key, Blob value, uint64_t n
   const uint64_t charge = chargeOf(key, value);
   if (limits_.maxBytes != 0 && charge > limits_.maxBytes) {
     // Refused, as the single-thread cache does: an older entry under key goes (delete).
-    LockGuard<Mutex> lock(map_.writeLock_);
+    WriteLock lock(*this);
     eraseLocked(rec, key, hash, now, sink);
     *outcome = SetOutcome::kRefused;
     return Status::kOk;
@@ -90,7 +136,7 @@ Status SharedCache::set(ebr::ThreadRecord& rec, Blob key, Blob value, uint64_t n
   // The entry is made outside the lock; an overwrite marks it referenced (it is in use).
   Entry* fresh = map_.newEntry(hash, key, value, 1, expiresAt | cache_ttl::encode(ttl));
   if (fresh == nullptr) return Status::kNoMemory;
-  LockGuard<Mutex> lock(map_.writeLock_);
+  WriteLock lock(*this);
   if (!map_.growWork(rec, hash)) {
     map_.discardEntry(fresh);
     return Status::kNoMemory;
@@ -142,7 +188,7 @@ bool SharedCache::erase(ebr::ThreadRecord& rec, Blob key, uint64_t now, SharedRe
   ebr::Guard guard(rec);
   const uint64_t hash = map_.hashOf(key);
   if (map_.find(key, hash) == nullptr) return false;  // absent: no lock needed
-  LockGuard<Mutex> lock(map_.writeLock_);
+  WriteLock lock(*this);
   return eraseLocked(rec, key, hash, now, sink);
 }
 
@@ -163,7 +209,7 @@ bool SharedCache::eraseLocked(ebr::ThreadRecord& rec, const Blob& key, uint64_t 
 
 void SharedCache::clear(ebr::ThreadRecord& rec, SharedRemovalSink* sink) {
   ebr::Guard guard(rec);
-  LockGuard<Mutex> lock(map_.writeLock_);
+  WriteLock lock(*this);
   auto reportChain = [&](Bucket* b) {
     for (; b != nullptr; b = b->overflow.load(std::memory_order_relaxed)) {
       const uint64_t word = b->tophash.load(std::memory_order_relaxed);
@@ -194,7 +240,7 @@ void SharedCache::clear(ebr::ThreadRecord& rec, SharedRemovalSink* sink) {
 
 void SharedCache::purgeExpired(ebr::ThreadRecord& rec, uint64_t now, SharedRemovalSink* sink) {
   ebr::Guard guard(rec);
-  LockGuard<Mutex> lock(map_.writeLock_);
+  WriteLock lock(*this);
   if (!anyExpiry_) return;
   if (indexed()) {
     uint64_t b;

@@ -51,6 +51,17 @@
 //     single-thread cache does: the last ~20 % of the budget goes to overflow chains.
 // No admission policy (TinyLFU) yet: every new key is admitted.
 //
+// WebAssembly threads build (lock.h): a writer can be terminated holding the write lock.
+// The next writer takes the lock over: the map rebuilds its table from what readers see
+// (ConcurrentMap::repairAfterDeadWriter), then the cache rebuilds what only writers keep
+// (repairAfterDeadWriter: bytes recounted from the entries, the hands reset, a new expiry
+// index built from the entries; the old index is leaked, as the map leaks its tables,
+// since the dead writer may have been resizing it). What the dead call had not published
+// is lost (and leaked); its removals were already unlinked or are undone by the rebuild.
+// evictions / expirations may miss the dead call's last count. When the rebuild cannot
+// allocate, the write traps (JS: ERR_GOMAP_POISONED) and the next writer tries again.
+// Natively the lock is std::mutex and none of this exists.
+//
 // Lifetime: the SharedCache belongs to its ConcurrentMap (create() makes both; the map
 // deletes it), so the SyncMap registry, views and epoch records serve caches unchanged.
 #pragma once
@@ -137,6 +148,12 @@ class SharedCache {
   using Bucket = cmap_detail::Bucket;
   using Table = cmap_detail::Table;
   enum class Visit : uint8_t { kKeep, kRemove, kStop };
+  class WriteLock;
+#if defined(GOMAP_WASM_THREADS)
+  // After the map's repair, under the taken-over lock (see the header comment). False
+  // when memory runs out (the caller traps).
+  bool repairAfterDeadWriter() noexcept;
+#endif
   struct alignas(ebr::kCacheLine) Counters {
     std::atomic<uint64_t> hits{0};
     std::atomic<uint64_t> misses{0};
@@ -208,6 +225,27 @@ class SharedCache {
   bool anyExpiry_ = false;    // some entry was stored with a ttl since the last clear
   bool indexFailed_ = false;  // the index could not be allocated: sweep in order instead
   ExpiryIndex index_;
+};
+
+// The map's write lock for one cache write: taken over from a writer that died holding it
+// (threads build), after both repairs; natively a plain lock of the std::mutex.
+class SharedCache::WriteLock {
+ public:
+  explicit WriteLock(SharedCache& cache) noexcept : lock_(cache.map_.writeLock_) {
+#if defined(GOMAP_WASM_THREADS)
+    if (lock_.lockOrTakeOver() && !(cache.map_.repairAfterDeadWriter() && cache.repairAfterDeadWriter())) {
+      liveness::brokenLock();
+    }
+#else
+    lock_.lock();
+#endif
+  }
+  ~WriteLock() { lock_.unlock(); }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+ private:
+  Mutex& lock_;
 };
 
 // Frees a map's cache (ConcurrentMap's destructor calls it; null is fine).

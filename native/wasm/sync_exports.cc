@@ -11,7 +11,7 @@
 // static stack. Then gomap_sync_thread_start gives it a Thread: its I/O area, its
 // buffers and its EBR record (per-thread state passed explicitly: no thread_local).
 //
-// The I/O area (struct SyncIo, at the Thread's address):
+// The I/O area (struct SyncIo in sync_thread.h, at the Thread's address):
 //   key, value, old   Args in (abi.h): the key; the value to store; the expected value of
 //                     compareAndSwap / compareAndDelete
 //   out               Arg out: a value read; its bytes are copied into the thread's out
@@ -23,7 +23,8 @@
 // Maps are named by ids from a registry (generation * 2^20 + slot + 1, below 2^53): any
 // thread attaches by id; a stale or forged id never reaches a live map of another
 // generation. A view count per slot says when the registry's reference is dropped; the
-// core map itself is freed when its last reference (views' and iterators') goes.
+// core map itself is freed when its last reference (views' and iterators') goes. A
+// shared GoCache is a map of this registry too (shared_cache_exports.cc, registerMap).
 //
 // JS checks every argument (kinds, lengths, handles) before it calls: these functions
 // trust their arguments and hold no map logic. Allocation failure is a negative result
@@ -39,35 +40,11 @@
 #include "core/concurrent_map.h"
 #include "core/epoch.h"
 #include "core/lock.h"
-#include "holdings.h"
+#include "sync_thread.h"
 #include "thread_liveness.h"
-
-#define GOMAP_EXPORT(name) extern "C" __attribute__((export_name(#name), visibility("default")))
 
 namespace gomap::wasm {
 namespace {
-
-struct SyncIo {
-  Arg key;
-  Arg value;
-  Arg old;
-  Arg out;
-  double stats[kStatsCount];
-  double aux;
-};
-static_assert(offsetof(SyncIo, out) == 72 && offsetof(SyncIo, stats) == 96 && offsetof(SyncIo, aux) == 192,
-              "lib/wasm/sync-binding.ts mirrors this layout");
-
-struct Thread {
-  SyncIo io;  // first: the Thread's address is the I/O area's
-  ebr::ThreadRecord* rec;
-  uint8_t* scratch;
-  uint32_t scratchCapacity;
-  uint8_t* out;
-  uint32_t outCapacity;
-  uint32_t outLength;
-  Holdings holdings;  // its views and iterators, for release after its death (holdings.h)
-};
 
 // ---- the registry of live maps --------------------------------------------------------------
 
@@ -156,54 +133,6 @@ MapSlot* freeSlot() {
   return s;
 }
 
-// ---- values in and out ----------------------------------------------------------------------
-
-Blob blobOf(const Arg& a) {
-  if (a.ptr == 0 && a.len == 8) return Blob{static_cast<uint8_t>(a.tag), reinterpret_cast<const uint8_t*>(&a.word), 8};
-  return Blob{static_cast<uint8_t>(a.tag), reinterpret_cast<const uint8_t*>(static_cast<uintptr_t>(a.ptr)), a.len};
-}
-
-// Room for `bytes` more bytes at the end of the out buffer (contents kept), or false.
-bool reserveOut(Thread* t, uint32_t bytes) {
-  const uint64_t need = uint64_t{t->outLength} + bytes;
-  if (need <= t->outCapacity) return true;
-  if (need > 0xffff0000u) return false;
-  uint64_t capacity = t->outCapacity == 0 ? 4096 : t->outCapacity;
-  while (capacity < need) capacity *= 2;
-  if (capacity > 0xffff0000u) capacity = 0xffff0000u;
-  auto* grown = static_cast<uint8_t*>(std::realloc(t->out, static_cast<size_t>(capacity)));
-  if (grown == nullptr) return false;
-  t->out = grown;
-  t->outCapacity = static_cast<uint32_t>(capacity);
-  return true;
-}
-
-// Copies b into the out buffer (8-aligned) and describes it in *a; false: no memory.
-bool copyOut(Thread* t, Arg* a, const Blob& b) {
-  const uint32_t at = (t->outLength + 7) & ~7u;
-  t->outLength = at;
-  if (!reserveOut(t, b.len)) return false;
-  if (b.len != 0) std::memcpy(t->out + at, b.data, b.len);
-  t->outLength = at + b.len;
-  a->word = 0;
-  if (b.len <= 8 && b.len != 0) std::memcpy(&a->word, b.data, b.len);
-  a->ptr = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(t->out + at));
-  a->len = b.len;
-  a->tag = b.tag;
-  return true;
-}
-
-int32_t resultOf(Status s) {
-  return s == Status::kOk ? 0 : s == Status::kTooLarge ? kResultTooLarge : kResultNoMemory;
-}
-
-Thread* threadAt(uint32_t address) { return reinterpret_cast<Thread*>(static_cast<uintptr_t>(address)); }
-ConcurrentMap* mapAt(uint32_t address) { return reinterpret_cast<ConcurrentMap*>(static_cast<uintptr_t>(address)); }
-ConcurrentMap::Iterator* iterAt(uint32_t address) {
-  return reinterpret_cast<ConcurrentMap::Iterator*>(static_cast<uintptr_t>(address));
-}
-uint32_t addressOf(const void* p) { return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p)); }
-
 // Gives back what a thread's holdings name (its views' and iterators' references), for a
 // thread that cannot: it ended, or it died (holdings.h).
 void releaseHoldings(Thread* t) {
@@ -289,14 +218,8 @@ GOMAP_EXPORT(gomap_sync_scratch) uint32_t gomap_sync_scratch(uint32_t thread, ui
 
 // ---- maps -----------------------------------------------------------------------------------------
 
-// A new map with one view: its id (> 0), or kResultNoMemory / kResultTooLarge (hint).
-// Kinds are the façade's codes (lib/wasm/sync-binding.ts); stored for attach's check.
-GOMAP_EXPORT(gomap_sync_create)
-double gomap_sync_create(uint32_t thread, int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
-  const MapOptions options = seededOptions(hint, seedLo, seedHi);
-  ConcurrentMap* map = nullptr;
-  Status s = ConcurrentMap::create(options, &map);
-  if (s != Status::kOk) return resultOf(s);
+namespace gomap::wasm {
+double registerMap(Thread* t, ConcurrentMap* map, int32_t keyKind, int32_t valueKind) noexcept {
   double id;
   {
     RegistryLock lock;
@@ -313,11 +236,23 @@ double gomap_sync_create(uint32_t thread, int32_t keyKind, int32_t valueKind, do
     ++g_liveMaps;
     id = idOf(static_cast<uint32_t>(slot - g_slots), slot->generation);
   }
-  if (!threadAt(thread)->holdings.add(viewOf(id))) {
+  if (!t->holdings.add(viewOf(id))) {
     giveBackView(id);
     return kResultNoMemory;
   }
   return id;
+}
+}  // namespace gomap::wasm
+
+// A new map with one view: its id (> 0), or kResultNoMemory / kResultTooLarge (hint).
+// Kinds are the façade's codes (lib/wasm/sync-binding.ts); stored for attach's check.
+GOMAP_EXPORT(gomap_sync_create)
+double gomap_sync_create(uint32_t thread, int32_t keyKind, int32_t valueKind, double hint, uint32_t seedLo, uint32_t seedHi) {
+  const MapOptions options = seededOptions(hint, seedLo, seedHi);
+  ConcurrentMap* map = nullptr;
+  Status s = ConcurrentMap::create(options, &map);
+  if (s != Status::kOk) return resultOf(s);
+  return registerMap(threadAt(thread), map, keyKind, valueKind);
 }
 
 // The map's address for a new view (0: no live map has that id; 1: it has other kinds,
