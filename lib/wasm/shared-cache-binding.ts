@@ -50,7 +50,6 @@ import {
   K_F64,
   K_I64,
   KEY_CODES,
-  KIND_NAMES,
   MEMORY_CLOCK_INDEX,
   RESULT_TOO_LARGE,
   VALUE_CODES,
@@ -190,28 +189,7 @@ export function createWasmSharedCacheFunctions(kit: SyncKit): SharedCacheBinding
     if (typeof id !== 'number') throw typeError(`GoCache handle id must be a number, got ${nativeTypeName(id)}`);
     const kk = kindCode(KEY_CODES, key, true);
     const vk = kindCode(VALUE_CODES, value, false);
-    const d = kit.domainFor(memory, 'GoCache');
-    kit.hookExit();
-    const x = d === null ? null : exportsOf(d);
-    const map = d === null ? 0 : x!.gomap_sync_attach(d.thread, id, kk, vk);
-    if (map === 0 || d === null) {
-      const e = closedError();
-      e.message =
-        'GoCache handle names no live cache: every view of that cache was closed before this attach ' +
-        '(keep a view open until the other threads have attached), or the handle is forged';
-      throw e;
-    }
-    if (map === ATTACH_NO_MEMORY) throw noMemory('attach');
-    if (map === 1) {
-      const actual = d.f64[(d.thread + IO_AUX) >>> 3]!;
-      throw typeError(
-        `GoCache handle says key kind '${key}' and value kind '${value}', but the cache has key kind '${KIND_NAMES[Math.floor(actual / 16)]}' and value kind '${KIND_NAMES[actual % 16]}'`,
-      );
-    }
-    if (x!.gomap_scache_limits(d.thread, map) !== 1) {
-      x!.gomap_sync_detach(d.thread, id);
-      throw typeError('GoCache.attach: the handle names a SyncMap, not a shared GoCache; use SyncMap.attach');
-    }
+    const [d, map] = kit.attachTo(memory, id, kk, vk, true);
     const limits = (d.thread + IO_STATS) >>> 3;
     const f64 = d.f64;
     return [kit.addView(d, id, map, kk, vk, true), f64[limits]!, f64[limits + 1]!, f64[limits + 2]!, f64[limits + 3] === 1];

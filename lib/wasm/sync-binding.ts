@@ -395,7 +395,7 @@ export type WasmSyncBinding = SyncBinding & SharedCacheBinding & { syncMemory(v:
  */
 export interface SyncKit {
   homeDomain(): Domain;
-  domainFor(memory: unknown, owner: string): Domain | null;
+  attachTo(memory: unknown, id: number, keyKind: number, valueKind: number, cache: boolean): [Domain, number];
   hookExit(): void;
   addView(domain: Domain, id: number, map: number, keyKind: number, valueKind: number, cache: boolean): number;
   lookUpView(v: unknown): ViewRecord | undefined;
@@ -523,6 +523,44 @@ export function createWasmSyncBinding(file: string): WasmSyncBinding {
     record.iterators.clear();
     removeView(record);
     d.x.gomap_sync_detach(d.thread, record.id);
+  }
+
+  /**
+   * A new reference of this thread to map `id` of `memory` (this thread's home memory when
+   * undefined), checked: the domain and the map's address. Throws ERR_GOMAP_CLOSED when no
+   * live map has that id, TypeError when it has other kinds or is the other class (a shared
+   * GoCache for SyncMap.attach, a SyncMap for GoCache.attach), RangeError when out of
+   * memory. For a cache, its limits are in the thread's io.stats afterwards.
+   */
+  function attachTo(memory: unknown, id: number, kk: number, vk: number, cache: boolean): [Domain, number] {
+    const owner = cache ? 'GoCache' : 'SyncMap';
+    const what = cache ? 'cache' : 'map';
+    const d = domainFor(memory, owner);
+    hookExit();
+    const map = d === null ? 0 : d.x.gomap_sync_attach(d.thread, id, kk, vk);
+    if (map === 0 || d === null) {
+      const e = closedError();
+      e.message =
+        `${owner} handle names no live ${what}: every view of that ${what} was closed before this attach ` +
+        '(keep a view open until the other threads have attached), or the handle is forged';
+      throw e;
+    }
+    if (map === ATTACH_NO_MEMORY) throw noMemory('attach');
+    if (map === 1) {
+      const actual = d.f64[(d.thread + IO_AUX) >>> 3]!;
+      throw typeError(
+        `${owner} handle says key kind '${KIND_NAMES[kk]}' and value kind '${KIND_NAMES[vk]}', but the ${what} has key kind '${KIND_NAMES[Math.floor(actual / 16)]}' and value kind '${KIND_NAMES[actual % 16]}'`,
+      );
+    }
+    if ((d.x.gomap_scache_limits(d.thread, map) === 1) !== cache) {
+      d.x.gomap_sync_detach(d.thread, id);
+      throw typeError(
+        cache
+          ? 'GoCache.attach: the handle names a SyncMap, not a shared GoCache; use SyncMap.attach'
+          : 'SyncMap.attach: the handle names a shared GoCache; use GoCache.attach',
+      );
+    }
+    return [d, map];
   }
 
   // A worker that ends normally releases its views and its thread state. Not the main
@@ -853,27 +891,7 @@ export function createWasmSyncBinding(file: string): WasmSyncBinding {
       if (typeof id !== 'number') throw typeError(`SyncMap handle id must be a number, got ${nativeTypeName(id)}`);
       const kk = kindCode(KEY_CODES, key, 'key');
       const vk = kindCode(VALUE_CODES, value, 'value');
-      const d = domainFor(memory, 'SyncMap');
-      hookExit();
-      const map = d === null ? 0 : d.x.gomap_sync_attach(d.thread, id, kk, vk);
-      if (map === 0 || d === null) {
-        const e = closedError();
-        e.message =
-          'SyncMap handle names no live map: every view of that map was closed before this attach ' +
-          '(keep a view open until the other threads have attached), or the handle is forged';
-        throw e;
-      }
-      if (map === ATTACH_NO_MEMORY) throw noMemory('attach');
-      if (map === 1) {
-        const actual = d.f64[(d.thread + IO_AUX) >>> 3]!;
-        throw typeError(
-          `SyncMap handle says key kind '${key}' and value kind '${value}', but the map has key kind '${KIND_NAMES[Math.floor(actual / 16)]}' and value kind '${KIND_NAMES[actual % 16]}'`,
-        );
-      }
-      if (d.x.gomap_scache_limits(d.thread, map) === 1) {
-        d.x.gomap_sync_detach(d.thread, id);
-        throw typeError('SyncMap.attach: the handle names a shared GoCache; use GoCache.attach');
-      }
+      const [d, map] = attachTo(memory, id, kk, vk, false);
       return addView(d, id, map, kk, vk);
     },
 
@@ -1043,7 +1061,7 @@ export function createWasmSyncBinding(file: string): WasmSyncBinding {
   }
   const kit: SyncKit = {
     homeDomain,
-    domainFor,
+    attachTo,
     hookExit,
     addView,
     lookUpView,
