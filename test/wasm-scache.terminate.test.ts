@@ -18,7 +18,7 @@ process.env.GOMAP_TESTING = '1';
 const { GoCache } = await import('../lib/index.ts');
 const { syncBinding } = await import('../lib/sync-binding.ts');
 const { ERR_GOMAP_POISONED } = await import('../lib/errors.ts');
-const { startWorker, syncBindingBundle } = await import('./helpers/sync-workers.ts');
+const { startWorker, syncBindingBundle, until } = await import('./helpers/sync-workers.ts');
 const { MEMORY_CLOCK_INDEX } = await import('../lib/wasm/sync-layout.ts');
 const { WATCHER_WORD } = await import('../lib/wasm/sync-watcher.ts');
 
@@ -34,15 +34,6 @@ const HOLDER = `
   parentPort.postMessage('attached');
   syncBinding.scacheTestingHoldWriteLock(v, ${FLAG});
 `;
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
 
 it("the memory's clock origin shares no byte with the other words below 1024", () => {
   const clock = [MEMORY_CLOCK_INDEX * 8, MEMORY_CLOCK_INDEX * 8 + 8];

@@ -21,7 +21,7 @@ process.env.GOMAP_TESTING = '1';
 const { SyncMap } = await import('../lib/index.ts');
 const { syncBinding } = await import('../lib/sync-binding.ts');
 const { ERR_GOMAP_POISONED } = await import('../lib/errors.ts');
-const { startWorker, runInWorker, syncBindingBundle } = await import('./helpers/sync-workers.ts');
+const { startWorker, runInWorker, syncBindingBundle, until } = await import('./helpers/sync-workers.ts');
 const { checkStatsInvariants } = await import('./helpers/kinds.ts');
 
 /** The flag word (Int32 index into the shared memory; bytes 24..27 are unused). */
@@ -35,16 +35,6 @@ const HOLDER = `
   parentPort.postMessage('attached');
   syncBinding.syncTestingHoldWriteLock(v, ${FLAG});
 `;
-
-/** Polls `cond` (between event-loop turns) until it holds or `ms` pass. */
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return true;
-}
 
 it('a worker terminated holding a write lock: the next writer repairs the map (or, out of memory, gets ERR_GOMAP_POISONED), and its epoch pin is released', async () => {
   const n = syncBinding!;

@@ -14,9 +14,7 @@
 import { expect, it } from 'vitest';
 import { SyncMap } from '../lib/index.ts';
 import { syncBinding } from '../lib/sync-binding.ts';
-import { allExited, firstMessage, startWorker } from './helpers/sync-workers.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { allExited, firstMessage, startWorker, until } from './helpers/sync-workers.ts';
 
 const WAVES = 6;
 const PER_WAVE = 6;
@@ -75,7 +73,7 @@ it("a terminated worker's views and iterators are given back: a map or shared Go
   expect(n.syncLiveHandles().maps).toBe(before + 2); // its own map and cache are there too
   await w.terminate();
   // The watcher releases the dead thread's holdings when it sees the thread gone.
-  for (let waited = 0; waited < 5000 && n.syncLiveHandles().maps !== before; waited += 20) await sleep(20);
+  await until(() => n.syncLiveHandles().maps === before, 5000);
   expect(n.syncLiveHandles().maps).toBe(before); // its own map and cache are freed
   expect(m.get('k5')).toBe(5);
   m.close(); // the last view: the shared map goes too (the dead worker's view and iterator no longer hold it)

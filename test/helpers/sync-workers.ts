@@ -109,3 +109,13 @@ export function makeGate(): { gate: SharedArrayBuffer; openWhen: (n: number) => 
     },
   };
 }
+
+/** Polls `cond` (between event-loop turns) until it holds or `ms` pass; whether it held. */
+export async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
