@@ -164,28 +164,24 @@ int32_t gomap_scache_entries(uint32_t thread, uint32_t map, double now, int32_t 
   ConcurrentMap* m = mapAt(map);
   ConcurrentMap::Iterator* it = nullptr;
   if (m->iterStart(*t->rec, &it) != Status::kOk) return kResultNoMemory;
+  // Held for this call only; recorded so that the watcher gives it back if the thread
+  // dies inside the call (holdings.h).
+  const Holding held = Holding{0, map, addressOf(it)};
+  if (!t->holdings.add(held)) {
+    m->iterEnd(it);
+    return kResultNoMemory;
+  }
   const uint64_t at = msOf(now);
   t->outLength = 0;
   bool ok = true;
   int32_t count = 0;
   while (ok && m->iterNext(*t->rec, it, kBatch, [&](Blob k, Blob v) {
     if (!ok || !SharedCache::liveAt(k, at)) return;
-    const uint32_t start = (t->outLength + 7) & ~7u;
-    const uint32_t valueLen = keysOnly != 0 ? 0 : v.len;
-    const uint64_t size = uint64_t{16} + k.len + valueLen;
-    t->outLength = start;
-    if (size > 0xffff0000u || !reserveOut(t, static_cast<uint32_t>(size))) {
-      ok = false;
-      return;
-    }
-    const uint32_t head[4] = {k.tag, k.len, keysOnly != 0 ? 0u : v.tag, valueLen};
-    std::memcpy(t->out + start, head, sizeof head);
-    if (k.len != 0) std::memcpy(t->out + start + 16, k.data, k.len);
-    if (valueLen != 0) std::memcpy(t->out + start + 16 + k.len, v.data, valueLen);
-    t->outLength = start + static_cast<uint32_t>(size);
-    ++count;
+    ok = appendEntry(t, k, v, keysOnly != 0);
+    if (ok) ++count;
   }) != 0) {
   }
+  t->holdings.remove(held);
   m->iterEnd(it);
   t->io.out.ptr = addressOf(t->out);
   t->io.out.len = t->outLength;

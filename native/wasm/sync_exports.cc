@@ -434,20 +434,8 @@ int32_t gomap_sync_iter_next(uint32_t thread, uint32_t map, uint32_t iter, uint3
   int32_t count = 0;
   mapAt(map)->iterNext(*t->rec, it, max, [&](Blob k, Blob v) {
     if (!ok) return;
-    const uint32_t at = (t->outLength + 7) & ~7u;
-    const uint32_t valueLen = keysOnly != 0 ? 0 : v.len;
-    const uint64_t size = uint64_t{16} + k.len + valueLen;
-    t->outLength = at;
-    if (size > 0xffff0000u || !reserveOut(t, static_cast<uint32_t>(size))) {
-      ok = false;
-      return;
-    }
-    uint32_t head[4] = {k.tag, k.len, keysOnly != 0 ? 0u : v.tag, valueLen};
-    std::memcpy(t->out + at, head, sizeof head);
-    if (k.len != 0) std::memcpy(t->out + at + 16, k.data, k.len);
-    if (valueLen != 0) std::memcpy(t->out + at + 16 + k.len, v.data, valueLen);
-    t->outLength = at + static_cast<uint32_t>(size);
-    ++count;
+    ok = appendEntry(t, k, v, keysOnly != 0);
+    if (ok) ++count;
   });
   t->io.out.ptr = addressOf(t->out);
   t->io.out.len = t->outLength;

@@ -77,6 +77,23 @@ inline bool copyOut(Thread* t, Arg* a, const Blob& b) {
   return true;
 }
 
+// Appends an entry record [keyTag u32, keyLen u32, valueTag u32, valueLen u32, key bytes,
+// value bytes] to the out buffer (8-aligned; the value fields 0 when keysOnly); false: no
+// memory (the record is not there).
+inline bool appendEntry(Thread* t, const Blob& k, const Blob& v, bool keysOnly) {
+  const uint32_t at = (t->outLength + 7) & ~7u;
+  const uint32_t valueLen = keysOnly ? 0 : v.len;
+  const uint64_t size = uint64_t{16} + k.len + valueLen;
+  t->outLength = at;
+  if (size > 0xffff0000u || !reserveOut(t, static_cast<uint32_t>(size))) return false;
+  const uint32_t head[4] = {k.tag, k.len, keysOnly ? 0u : v.tag, valueLen};
+  std::memcpy(t->out + at, head, sizeof head);
+  if (k.len != 0) std::memcpy(t->out + at + 16, k.data, k.len);
+  if (valueLen != 0) std::memcpy(t->out + at + 16 + k.len, v.data, valueLen);
+  t->outLength = at + static_cast<uint32_t>(size);
+  return true;
+}
+
 inline int32_t resultOf(Status s) {
   return s == Status::kOk ? 0 : s == Status::kTooLarge ? kResultTooLarge : kResultNoMemory;
 }
