@@ -40,6 +40,7 @@ import {
   ARG_LEN,
   ARG_PTR,
   ARG_TAG,
+  cacheStatsAt,
   IO_KEY,
   IO_OUT,
   IO_STATS,
@@ -435,17 +436,7 @@ export function createWasmCacheBinding(heap: WasmHeap): CacheBinding & { [BREAK_
     const at = IO + IO_STATS;
     call(rec, () => x.gomap_cache_stats(rec.ptr, at));
     heap.refresh();
-    const f = heap.f64;
-    const i = at >>> 3;
-    return {
-      hits: f[i]!,
-      misses: f[i + 1]!,
-      evictions: f[i + 2]!,
-      expirations: f[i + 3]!,
-      size: f[i + 4]!,
-      bytes: f[i + 5]!,
-      tableBytes: f[i + 6]!,
-    };
+    return cacheStatsAt(heap.f64, at >>> 3);
   }
 
   function cacheSize(h: CacheHandle): number {

@@ -32,7 +32,7 @@ import { Buffer } from 'node:buffer';
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isUint8Array } from 'node:util/types';
-import type { MapStats } from '../binding.ts';
+import type { MapStats, NativeCacheStats } from '../binding.ts';
 import { rangeError, typeError } from '../errors.ts';
 import { avoidInlinedWasmCalls } from './v8-workarounds.ts';
 
@@ -158,6 +158,22 @@ export function mapStatsAt(f: Float64Array, i: number): MapStats {
     sameSizeGrows: f[i + 9]!,
     shrinks: f[i + 10]!,
     bytes: f[i + 11]!,
+  };
+}
+
+/**
+ * The NativeCacheStats a module wrote as 7 doubles at `f[i]`: hits, misses, evictions,
+ * expirations, size, bytes, tableBytes (cache_exports.cc and shared_cache_exports.cc).
+ */
+export function cacheStatsAt(f: Float64Array, i: number): NativeCacheStats {
+  return {
+    hits: f[i]!,
+    misses: f[i + 1]!,
+    evictions: f[i + 2]!,
+    expirations: f[i + 3]!,
+    size: f[i + 4]!,
+    bytes: f[i + 5]!,
+    tableBytes: f[i + 6]!,
   };
 }
 

@@ -34,7 +34,7 @@ import type { NativeCacheStats } from '../binding.ts';
 import { closedError, rangeError, typeError } from '../errors.ts';
 import type { SharedCacheBinding } from '../shared-cache.ts';
 import type { SyncKeyKind, SyncValueKind } from '../sync-binding.ts';
-import { nativeTypeName, seedWords } from './heap.ts';
+import { cacheStatsAt, nativeTypeName, seedWords } from './heap.ts';
 import type { Domain, SyncKit, ViewRecord } from './sync-binding.ts';
 import {
   ATTACH_NO_MEMORY,
@@ -279,17 +279,7 @@ export function createWasmSharedCacheFunctions(kit: SyncKit): SharedCacheBinding
       const d = r.domain;
       exportsOf(d).gomap_scache_stats(d.thread, r.map);
       d.refresh();
-      const f64 = d.f64;
-      const i = (d.thread + IO_STATS) >>> 3;
-      return {
-        hits: f64[i]!,
-        misses: f64[i + 1]!,
-        evictions: f64[i + 2]!,
-        expirations: f64[i + 3]!,
-        size: f64[i + 4]!,
-        bytes: f64[i + 5]!,
-        tableBytes: f64[i + 6]!,
-      };
+      return cacheStatsAt(d.f64, (d.thread + IO_STATS) >>> 3);
     },
 
     scacheEntries(v, keysOnly) {
